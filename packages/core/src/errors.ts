@@ -1,0 +1,36 @@
+/**
+ * Errors are values with a code; the CLI has one formatter and maps codes to exit codes.
+ * `config`, `usage` and `strategy` are the user's to fix (exit 2); `runtime` is the system's (exit 1).
+ */
+export type ErrorCode = 'config' | 'usage' | 'strategy' | 'runtime';
+
+export class MwanError extends Error {
+  readonly code: ErrorCode;
+  /** One line per problem, each naming the field it is about. */
+  readonly problems: readonly string[];
+
+  constructor(code: ErrorCode, problems: string | readonly string[], options?: { cause?: unknown }) {
+    const list = typeof problems === 'string' ? [problems] : [...problems];
+    super(list.join('\n'), options);
+    this.name = 'MwanError';
+    this.code = code;
+    this.problems = list;
+  }
+}
+
+export function configError(problems: string | readonly string[]): MwanError {
+  return new MwanError('config', problems);
+}
+
+export function strategyError(problems: string | readonly string[], cause?: unknown): MwanError {
+  return new MwanError('strategy', problems, { cause });
+}
+
+export function runtimeError(message: string, cause?: unknown): MwanError {
+  return new MwanError('runtime', message, { cause });
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof MwanError) return error.code === 'runtime' ? 1 : 2;
+  return 1;
+}

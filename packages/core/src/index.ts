@@ -1,0 +1,22 @@
+export * from './constants.js';
+export * from './errors.js';
+export type { Config, LinkConfig, StrategyConfig } from './config-types.js';
+export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
+export { verifyConfig } from './verify-config.js';
+export { allocateMarks, buildModel, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';
+export { reduceWeights, smoothIntervals, weightIntervals, type Interval } from './weights.js';
+export {
+  createSelectorBuilder, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS,
+  type HashField, type KeyExpr, type MapEntry, type Selector, type SelectorBuilder, type StrategyLink,
+} from './nft-builder.js';
+export {
+  defineStrategy, isStrategy, runStrategy, strategyOptions,
+  type Strategy, type StrategyContext, type StrategyDefinition, type StrategyMeta,
+} from './strategy.js';
+export { compileSchema, loadSchema, validateWith } from './schemas.js';
+export { counterName, renderNft } from './render-nft.js';
+export {
+  renderRoutes, renderRules, renderSysctls, routeArgs, ruleArgs, sysctlName,
+  type RouteSpec, type RuleSpec, type SysctlSpec,
+} from './render-ip.js';
+export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions } from './render.js';

@@ -1,0 +1,147 @@
+import { smoothIntervals, weightIntervals, type Interval } from './weights.js';
+
+/**
+ * The only way a strategy produces nft text. Every value is range-checked and every identifier
+ * comes from a closed list, so a strategy cannot inject a statement; objects not made here are
+ * refused by the renderer.
+ */
+export interface StrategyLink {
+  readonly name: string;
+  readonly mark: number;
+  readonly weight: number;
+  readonly interface: string;
+  readonly family: 'ipv4';
+}
+
+/** A number expression in 0..modulus-1, e.g. `numgen inc mod 4`. */
+export interface KeyExpr {
+  readonly text: string;
+  readonly modulus: number;
+}
+
+/** An expression that yields the mark of one link, e.g. `numgen inc mod 2 map { 0 : 0x1, 1 : 0x2 }`. */
+export interface Selector {
+  readonly text: string;
+  /** Marks it can yield. */
+  readonly marks: readonly number[];
+}
+
+export interface MapEntry {
+  from: number;
+  /** Inclusive; defaults to `from`. */
+  to?: number;
+  link: StrategyLink | string;
+}
+
+/** Fields a hash may cover: the IPv4 addresses, transport ports and protocol. */
+export const HASH_FIELDS = ['ip saddr', 'ip daddr', 'th sport', 'th dport', 'meta l4proto'] as const;
+export type HashField = (typeof HASH_FIELDS)[number];
+
+export const MAX_MODULUS = 1 << 20;
+
+export interface SelectorBuilder {
+  /** `numgen inc|random mod N`. */
+  numgen(mode: 'inc' | 'random', modulus: number): KeyExpr;
+  /** `jhash <fields> mod N [seed S]`. */
+  jhash(fields: readonly HashField[], modulus: number, seed?: number): KeyExpr;
+  /** `<key> map { from-to : mark, ... }`: the entries must cover 0..modulus-1 exactly once. */
+  map(key: KeyExpr, entries: readonly MapEntry[]): Selector;
+  /** Contiguous intervals sized by weight (for random draws and hashes). */
+  weightEntries(links?: readonly StrategyLink[]): { modulus: number; entries: MapEntry[] };
+  /** Smooth weighted round-robin order, for `numgen inc`: picks spread through the cycle. */
+  smoothEntries(links?: readonly StrategyLink[]): { modulus: number; entries: MapEntry[] };
+  /** Always the same link. */
+  constant(link: StrategyLink | string): Selector;
+}
+
+const made = new WeakSet<object>();
+const makeKey = (text: string, modulus: number): KeyExpr => {
+  const key = Object.freeze({ text, modulus });
+  made.add(key);
+  return key;
+};
+const makeSelector = (text: string, marks: number[]): Selector => {
+  const selector = Object.freeze({ text, marks: Object.freeze([...new Set(marks)].sort((a, b) => a - b)) });
+  made.add(selector);
+  return selector;
+};
+
+/** True only for selectors made by a builder: a hand-written `{ text }` is refused. */
+export function isBuiltSelector(value: unknown): value is Selector {
+  return typeof value === 'object' && value !== null && made.has(value) && 'marks' in value;
+}
+
+export const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function checkInt(what: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${what} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorBuilder {
+  const byName = new Map(links.map((l) => [l.name, l]));
+  const linkOf = (ref: StrategyLink | string): StrategyLink => {
+    const name = typeof ref === 'string' ? ref : ref?.name;
+    const link = typeof name === 'string' ? byName.get(name) : undefined;
+    if (!link) throw new RangeError(`unknown link ${JSON.stringify(name)}`);
+    return link;
+  };
+  const toEntries = (list: readonly StrategyLink[], build: typeof weightIntervals) => {
+    const { total, intervals } = build(list.map((l) => l.weight));
+    return {
+      modulus: total,
+      entries: intervals.map((i: Interval) => ({ from: i.from, to: i.to, link: list[i.index] })),
+    };
+  };
+  const builder: SelectorBuilder = {
+    numgen(mode, modulus) {
+      if (mode !== 'inc' && mode !== 'random') throw new RangeError(`numgen mode must be inc or random, got ${String(mode)}`);
+      checkInt('modulus', modulus, 1, MAX_MODULUS);
+      return makeKey(`numgen ${mode} mod ${modulus}`, modulus);
+    },
+    jhash(fields, modulus, seed) {
+      if (!Array.isArray(fields) || fields.length === 0) throw new RangeError('jhash needs at least one field');
+      for (const field of fields) {
+        if (!(HASH_FIELDS as readonly string[]).includes(field)) {
+          throw new RangeError(`jhash field must be one of ${HASH_FIELDS.join(', ')}, got ${JSON.stringify(field)}`);
+        }
+      }
+      checkInt('modulus', modulus, 1, MAX_MODULUS);
+      const seedText = seed === undefined ? '' : ` seed ${hex(checkInt('seed', seed, 0, 0xffffffff))}`;
+      return makeKey(`jhash ${fields.join(' . ')} mod ${modulus}${seedText}`, modulus);
+    },
+    map(key, entries) {
+      if (!made.has(key as object) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
+      if (!Array.isArray(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');
+      const sorted = entries
+        .map((e) => {
+          const from = checkInt('map entry from', e?.from, 0, key.modulus - 1);
+          const to = checkInt('map entry to', e.to ?? from, from, key.modulus - 1);
+          return { from, to, link: linkOf(e.link) };
+        })
+        .sort((a, b) => a.from - b.from);
+      let next = 0;
+      for (const e of sorted) {
+        if (e.from < next) throw new RangeError(`map entries overlap at ${e.from}`);
+        if (e.from > next) throw new RangeError(`map entries leave ${next}..${e.from - 1} without a link`);
+        next = e.to + 1;
+      }
+      if (next !== key.modulus) throw new RangeError(`map entries leave ${next}..${key.modulus - 1} without a link`);
+      const marks = sorted.map((e) => e.link.mark);
+      if (new Set(marks).size === 1) return makeSelector(hex(marks[0]), marks);
+      const body = sorted
+        .map((e) => `${e.from === e.to ? e.from : `${e.from}-${e.to}`} : ${hex(e.link.mark)}`)
+        .join(', ');
+      return makeSelector(`${key.text} map { ${body} }`, marks);
+    },
+    weightEntries: (list = links) => toEntries(list, weightIntervals),
+    smoothEntries: (list = links) => toEntries(list, smoothIntervals),
+    constant(ref) {
+      const link = linkOf(ref);
+      return makeSelector(hex(link.mark), [link.mark]);
+    },
+  };
+  return Object.freeze(builder);
+}

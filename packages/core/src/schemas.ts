@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { formatSchemaErrors } from './schema-errors.js';
+
+const require = createRequire(import.meta.url);
+// ajv-formats is CommonJS: under NodeNext its callable is the `.default` of the namespace.
+type AddFormats = typeof addFormatsModule.default;
+const addFormats: AddFormats = (addFormatsModule as unknown as { default: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+
+/** One ajv instance; compiled validators are cached by schema object. */
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+addFormats(ajv, ['ipv4']);
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Reads a schema shipped in @mwan/schemas, e.g. `mwan.schema.json` or `strategies/weighted.schema.json`. */
+export function loadSchema(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(require.resolve(`@mwan/schemas/${file}`), 'utf8')) as Record<string, unknown>;
+}
+
+/** Compiles a schema; a broken schema throws (the caller decides whom to blame). */
+export function compileSchema(schema: AnySchema): ValidateFunction {
+  if (typeof schema !== 'object' || schema === null) throw new Error('a schema must be an object');
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** Validates; returns one line per problem, with paths under `root` (empty when valid). */
+export function validateWith(validate: ValidateFunction, data: unknown, root = ''): string[] {
+  if (validate(data)) return [];
+  return formatSchemaErrors(validate.errors ?? [], data, root);
+}

@@ -1,0 +1,40 @@
+import type { Config } from './config-types.js';
+import { RESERVED_TABLES, TABLE_BASE } from './constants.js';
+import { showValue } from './json-path.js';
+
+/**
+ * Checks that span fields, after the schema has passed: uniqueness of names, interfaces,
+ * marks and tables, and LAN/link overlap. Returns one line per problem.
+ */
+export function verifyConfig(config: Config): string[] {
+  const problems: string[] = [];
+  const firstIndex = <T>(values: readonly T[], prefix: string, field: string) => {
+    const seen = new Map<T, number>();
+    values.forEach((value, index) => {
+      if (value === undefined) return;
+      const earlier = seen.get(value);
+      if (earlier !== undefined) {
+        problems.push(`${prefix}[${index}]${field}: ${showValue(value)} is already used by ${prefix}[${earlier}]`);
+      } else seen.set(value, index);
+    });
+  };
+  firstIndex(config.lan, 'lan', '');
+  firstIndex(config.links.map((l) => l.name), 'links', '.name');
+  firstIndex(config.links.map((l) => l.interface), 'links', '.interface');
+  firstIndex(config.links.map((l) => l.mark), 'links', '.mark');
+  firstIndex(config.links.map((l) => l.table), 'links', '.table');
+
+  const lan = new Set(config.lan);
+  config.links.forEach((link, index) => {
+    if (lan.has(link.interface)) {
+      problems.push(`links[${index}].interface: ${showValue(link.interface)} is also a LAN interface`);
+    }
+    if (link.mark !== undefined && link.table === undefined) {
+      const table = TABLE_BASE + link.mark;
+      if (table > 0xffffffff || RESERVED_TABLES.has(table)) {
+        problems.push(`links[${index}].mark: ${link.mark} leaves no default table (${TABLE_BASE} + mark); set "table"`);
+      }
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready to build and test mwan: system tools from apt
+# (when missing and we are root), npm dependencies (when missing or stale).
+# Usage: scripts/setup.sh [--bench]   (--bench also installs the benchmark tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+have nft || need_apt+=(nftables)
+have ip || need_apt+=(iproute2)
+have conntrack || need_apt+=(conntrack)
+have iptables-legacy || need_apt+=(iptables)
+if [ "${1:-}" = "--bench" ]; then
+  have iperf3 || need_apt+=(iperf3)
+  have nginx || need_apt+=(nginx-light)
+  have wrk || need_apt+=(wrk)
+fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need_apt[*]} from apt" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: WARNING: missing system packages: ${need_apt[*]} (install them as root with apt-get)" >&2
+  fi
+fi
+
+# npm ci when node_modules is absent or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
