@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { createSelectorBuilder, isBuiltSelector, type StrategyLink } from './nft-builder.js';
+
+const links: StrategyLink[] = [
+  { name: 'a', mark: 1, weight: 1, interface: 'wan1', family: 'ipv4' },
+  { name: 'b', mark: 2, weight: 3, interface: 'wan2', family: 'ipv4' },
+  { name: 'c', mark: 0x10, weight: 2, interface: 'wan3', family: 'ipv4' },
+];
+const nft = createSelectorBuilder(links);
+
+describe('selector builder', () => {
+  it('builds an interval map over a numgen key', () => {
+    const { modulus, entries } = nft.weightEntries();
+    const selector = nft.map(nft.numgen('random', modulus), entries);
+    expect(selector.text).toBe('numgen random mod 6 map { 0 : 0x1, 1-3 : 0x2, 4-5 : 0x10 }');
+    expect(selector.marks).toEqual([1, 2, 16]);
+    expect(isBuiltSelector(selector)).toBe(true);
+  });
+
+  it('builds a jhash key over several fields with a seed', () => {
+    const key = nft.jhash(['ip saddr', 'ip daddr'], 2, 42);
+    expect(key.text).toBe('jhash ip saddr . ip daddr mod 2 seed 0x2a');
+  });
+
+  it('collapses a map with one link into a constant mark', () => {
+    expect(nft.map(nft.numgen('inc', 1), [{ from: 0, link: 'b' }]).text).toBe('0x2');
+  });
+
+  it('rejects overlapping, incomplete and out-of-range entries', () => {
+    const key = nft.numgen('inc', 3);
+    expect(() => nft.map(key, [{ from: 0, to: 1, link: 'a' }, { from: 1, to: 2, link: 'b' }])).toThrow(/overlap/);
+    expect(() => nft.map(key, [{ from: 0, to: 1, link: 'a' }])).toThrow(/2\.\.2 without a link/);
+    expect(() => nft.map(key, [{ from: 1, to: 2, link: 'a' }])).toThrow(/0\.\.0 without a link/);
+    expect(() => nft.map(key, [{ from: 0, to: 3, link: 'a' }])).toThrow(/from 0 to 2/);
+    expect(() => nft.map(key, [{ from: -1, to: 2, link: 'a' }])).toThrow(RangeError);
+    expect(() => nft.map(key, [{ from: 0.5, to: 2, link: 'a' }])).toThrow(RangeError);
+  });
+
+  it('rejects unknown links, fields and modes, and keys it did not make', () => {
+    expect(() => nft.map(nft.numgen('inc', 1), [{ from: 0, link: 'zz' }])).toThrow(/unknown link/);
+    expect(() => nft.jhash(['ip saddr; drop' as never], 2)).toThrow(/jhash field/);
+    expect(() => nft.numgen('inc; drop' as never, 2)).toThrow(/numgen mode/);
+    expect(() => nft.numgen('inc', 0)).toThrow(RangeError);
+    expect(() => nft.numgen('inc', 2 ** 40)).toThrow(RangeError);
+    expect(() => nft.jhash(['ip saddr'], 2, -1)).toThrow(RangeError);
+    expect(() => nft.map({ text: 'meta mark set 1; drop', modulus: 1 }, [{ from: 0, link: 'a' }])).toThrow(TypeError);
+  });
+
+  it('does not accept a hand-made selector as built', () => {
+    expect(isBuiltSelector({ text: '0x1', marks: [1] })).toBe(false);
+  });
+});
