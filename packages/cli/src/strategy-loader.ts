@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isStrategy, strategyError, type Strategy } from '@mwan/core';
+import destHash from '@mwan/strategy-dest-hash';
 import roundRobin from '@mwan/strategy-round-robin';
 import sourceHash from '@mwan/strategy-source-hash';
 import weighted from '@mwan/strategy-weighted';
 
-export const BUILTIN_STRATEGIES: readonly Strategy<any>[] = [roundRobin, weighted, sourceHash];
+export const BUILTIN_STRATEGIES: readonly Strategy<any>[] = [roundRobin, weighted, sourceHash, destHash];
 
 export interface LoadedStrategy {
   strategy: Strategy<any>;

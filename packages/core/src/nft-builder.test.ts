@@ -50,3 +50,13 @@ describe('selector builder', () => {
     expect(isBuiltSelector({ text: '0x1', marks: [1] })).toBe(false);
   });
 });
+
+describe('verdict maps', () => {
+  it('jumps to per-link pick chains with the same coverage checks', () => {
+    const selector = nft.vmap(nft.jhash(['ip daddr'], 3), [{ from: 0, link: 'a' }, { from: 1, to: 2, link: 'c' }]);
+    expect(selector.kind).toBe('verdict');
+    expect(selector.text).toBe('jhash ip daddr mod 3 vmap { 0 : jump pick_a, 1-2 : jump pick_c }');
+    expect(selector.marks).toEqual([1, 16]);
+    expect(() => nft.vmap(nft.numgen('inc', 2), [{ from: 0, link: 'a' }])).toThrow(/1\.\.1 without a link/);
+  });
+});

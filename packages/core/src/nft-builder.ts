@@ -19,8 +19,14 @@ export interface KeyExpr {
   readonly modulus: number;
 }
 
-/** An expression that yields the mark of one link, e.g. `numgen inc mod 2 map { 0 : 0x1, 1 : 0x2 }`. */
+/**
+ * What picks the link of a new connection. `value`: an expression that yields a mark
+ * (`numgen inc mod 2 map { 0 : 0x1, 1 : 0x2 }`), rendered as `meta mark set <text>`.
+ * `verdict`: a verdict map that jumps to the per-link chain `pick_<name>`, which sets the mark
+ * (`numgen inc mod 2 vmap { 0 : jump pick_isp1, 1 : jump pick_isp2 }`), rendered as is.
+ */
 export interface Selector {
+  readonly kind: 'value' | 'verdict';
   readonly text: string;
   /** Marks it can yield. */
   readonly marks: readonly number[];
@@ -46,6 +52,8 @@ export interface SelectorBuilder {
   jhash(fields: readonly HashField[], modulus: number, seed?: number): KeyExpr;
   /** `<key> map { from-to : mark, ... }`: the entries must cover 0..modulus-1 exactly once. */
   map(key: KeyExpr, entries: readonly MapEntry[]): Selector;
+  /** `<key> vmap { from-to : jump pick_<link>, ... }`: same coverage rules as `map`. */
+  vmap(key: KeyExpr, entries: readonly MapEntry[]): Selector;
   /** Contiguous intervals sized by weight (for random draws and hashes). */
   weightEntries(links?: readonly StrategyLink[]): { modulus: number; entries: MapEntry[] };
   /** Smooth weighted round-robin order, for `numgen inc`: picks spread through the cycle. */
@@ -60,8 +68,8 @@ const makeKey = (text: string, modulus: number): KeyExpr => {
   made.add(key);
   return key;
 };
-const makeSelector = (text: string, marks: number[]): Selector => {
-  const selector = Object.freeze({ text, marks: Object.freeze([...new Set(marks)].sort((a, b) => a - b)) });
+const makeSelector = (text: string, marks: number[], kind: Selector['kind'] = 'value'): Selector => {
+  const selector = Object.freeze({ kind, text, marks: Object.freeze([...new Set(marks)].sort((a, b) => a - b)) });
   made.add(selector);
   return selector;
 };
@@ -70,6 +78,9 @@ const makeSelector = (text: string, marks: number[]): Selector => {
 export function isBuiltSelector(value: unknown): value is Selector {
   return typeof value === 'object' && value !== null && made.has(value) && 'marks' in value;
 }
+
+/** Name of the chain a verdict selector jumps to for one link (link names are [a-z0-9_-]). */
+export const pickChain = (link: Pick<StrategyLink, 'name'>): string => `pick_${link.name}`;
 
 export const hex = (n: number): string => `0x${n.toString(16)}`;
 
@@ -113,28 +124,16 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
       return makeKey(`jhash ${fields.join(' . ')} mod ${modulus}${seedText}`, modulus);
     },
     map(key, entries) {
-      if (!made.has(key as object) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
-      if (!Array.isArray(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');
-      const sorted = entries
-        .map((e) => {
-          const from = checkInt('map entry from', e?.from, 0, key.modulus - 1);
-          const to = checkInt('map entry to', e.to ?? from, from, key.modulus - 1);
-          return { from, to, link: linkOf(e.link) };
-        })
-        .sort((a, b) => a.from - b.from);
-      let next = 0;
-      for (const e of sorted) {
-        if (e.from < next) throw new RangeError(`map entries overlap at ${e.from}`);
-        if (e.from > next) throw new RangeError(`map entries leave ${next}..${e.from - 1} without a link`);
-        next = e.to + 1;
-      }
-      if (next !== key.modulus) throw new RangeError(`map entries leave ${next}..${key.modulus - 1} without a link`);
+      const sorted = checkEntries(key, entries);
       const marks = sorted.map((e) => e.link.mark);
       if (new Set(marks).size === 1) return makeSelector(hex(marks[0]), marks);
-      const body = sorted
-        .map((e) => `${e.from === e.to ? e.from : `${e.from}-${e.to}`} : ${hex(e.link.mark)}`)
-        .join(', ');
+      const body = sorted.map((e) => `${range(e)} : ${hex(e.link.mark)}`).join(', ');
       return makeSelector(`${key.text} map { ${body} }`, marks);
+    },
+    vmap(key, entries) {
+      const sorted = checkEntries(key, entries);
+      const body = sorted.map((e) => `${range(e)} : jump ${pickChain(e.link)}`).join(', ');
+      return makeSelector(`${key.text} vmap { ${body} }`, sorted.map((e) => e.link.mark), 'verdict');
     },
     weightEntries: (list = links) => toEntries(list, weightIntervals),
     smoothEntries: (list = links) => toEntries(list, smoothIntervals),
@@ -143,5 +142,25 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
       return makeSelector(hex(link.mark), [link.mark]);
     },
   };
+  const range = (e: { from: number; to: number }) => (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`);
+  function checkEntries(key: KeyExpr, entries: readonly MapEntry[]) {
+    if (!made.has(key as object) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
+    if (!Array.isArray(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');
+    const sorted = entries
+      .map((e) => {
+        const from = checkInt('map entry from', e?.from, 0, key.modulus - 1);
+        const to = checkInt('map entry to', e.to ?? from, from, key.modulus - 1);
+        return { from, to, link: linkOf(e.link) };
+      })
+      .sort((a, b) => a.from - b.from);
+    let next = 0;
+    for (const e of sorted) {
+      if (e.from < next) throw new RangeError(`map entries overlap at ${e.from}`);
+      if (e.from > next) throw new RangeError(`map entries leave ${next}..${e.from - 1} without a link`);
+      next = e.to + 1;
+    }
+    if (next !== key.modulus) throw new RangeError(`map entries leave ${next}..${key.modulus - 1} without a link`);
+    return sorted;
+  }
   return Object.freeze(builder);
 }

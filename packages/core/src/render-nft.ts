@@ -1,6 +1,6 @@
 import { NFT_FAMILY, NFT_TABLE } from './constants.js';
 import type { LinkModel, Model } from './model.js';
-import { hex, type Selector } from './nft-builder.js';
+import { hex, pickChain, type Selector } from './nft-builder.js';
 import { identifier, ipv4, quote, quotedSet } from './nft-quote.js';
 
 const T = '\t';
@@ -48,10 +48,19 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
   add(2, `ct mark != 0x0 meta mark set ct mark return comment ${quote('mwan: restore the link of a connection')}`);
   add(2, 'ct state != new return');
   add(2, 'fib daddr type { local, broadcast, multicast } return');
-  add(2, `meta mark set ${selector.text} comment ${quote(`mwan: strategy ${strategyName.slice(0, 40).replace(/[^A-Za-z0-9_.@: -]/g, '_')}`)}`);
+  const strategyComment = `comment ${quote(`mwan: strategy ${strategyName.slice(0, 40).replace(/[^A-Za-z0-9_.@: -]/g, '_')}`)}`;
+  add(2, `${selector.kind === 'verdict' ? selector.text : `meta mark set ${selector.text}`} ${strategyComment}`);
   const counters = model.links.map((l) => `${hex(l.mark)} : ${quote(counterName(l))}`).join(', ');
   add(2, `ct mark set meta mark counter name meta mark map { ${counters} }`);
   add(1, '}');
+
+  if (selector.kind === 'verdict') {
+    for (const link of model.links.filter((l) => selector.marks.includes(l.mark))) {
+      add(1, `chain ${identifier(pickChain(link))} {`);
+      add(2, `meta mark set ${hex(link.mark)}`);
+      add(1, '}');
+    }
+  }
 
   const natted = model.links.filter((l) => l.snat.kind !== 'none');
   if (natted.length) {
