@@ -6,7 +6,7 @@ export { verifyConfig } from './verify-config.js';
 export { allocateMarks, buildModel, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';
 export { reduceWeights, smoothIntervals, weightIntervals, type Interval } from './weights.js';
 export {
-  createSelectorBuilder, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS,
+  createSelectorBuilder, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS, pickChain,
   type HashField, type KeyExpr, type MapEntry, type Selector, type SelectorBuilder, type StrategyLink,
 } from './nft-builder.js';
 export {

@@ -24,6 +24,9 @@ export function formatSchemaErrors(
 
 // A described composite (anyOf) says more than any one of its failed branches.
 function rank(error: ErrorObject): number {
+  // A branch of anyOf says less than the anyOf itself.
+  if (/\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath)) return 0;
+  if (error.keyword === 'enum') return 4;
   if (error.parentSchema?.description && error.keyword !== 'type') return 3;
   if (error.keyword === 'type') return 2;
   return 1;
@@ -58,7 +61,6 @@ function formatOne(error: ErrorObject, data: unknown, root: string): string {
     case 'maxItems':
       return `${path}: must have at most ${String(params.limit)} items`;
     case 'enum':
-      if (described) return `${path}: ${showValue(value)} is not ${described}`;
       return `${path}: ${showValue(value)} must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
     default:
       if (described) return `${path}: ${showValue(value)} is not ${described}`;

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
+import { buildModel, render, type Config, type Strategy } from '@mwan/core';
+import destHash from '@mwan/strategy-dest-hash';
+import roundRobin from '@mwan/strategy-round-robin';
+import sourceHash from '@mwan/strategy-source-hash';
+import weighted from '@mwan/strategy-weighted';
+
+const configWith = (weights: number[], strategy: Config['strategy']): Config => ({
+  lan: ['eth0'],
+  links: weights.map((weight, i) => ({ name: `isp${i + 1}`, interface: `wan${i + 1}`, gateway: `10.37.${i + 1}.1`, weight })),
+  strategy,
+});
+
+/** Reads `... mod N map { a-b : 0xM, ... }` back into slots per mark, to check what it yields. */
+function slotsPerMark(selectorLine: string): { expr: string; modulus: number; slots: Map<number, number> } {
+  const match = /meta mark set (.+?) mod (\d+)(?: seed 0x[0-9a-f]+)? map \{ (.+) \}/.exec(selectorLine);
+  if (!match) throw new Error(`not a map selector: ${selectorLine}`);
+  const slots = new Map<number, number>();
+  let next = 0;
+  for (const entry of match[3].split(', ')) {
+    const [range, mark] = entry.split(' : ');
+    const [from, to = from] = range.split('-').map(Number);
+    expect(from).toBe(next);
+    next = to + 1;
+    slots.set(Number(mark), (slots.get(Number(mark)) ?? 0) + to - from + 1);
+  }
+  expect(next).toBe(Number(match[2]));
+  return { expr: match[1], modulus: Number(match[2]), slots };
+}
+
+const selectorLine = (nft: string) => nft.split('\n').find((l) => l.includes('mwan: strategy')) ?? '';
+
+const cases: [Strategy<any>, Record<string, unknown>, string][] = [
+  [roundRobin, {}, 'numgen inc'],
+  [weighted, { mode: 'random' }, 'numgen random'],
+  [weighted, { mode: 'inc' }, 'numgen inc'],
+  [sourceHash, { seed: 7 }, 'jhash ip saddr'],
+  [destHash, {}, 'jhash ip daddr'],
+];
+const weightSets = [[1], [1, 3], [2, 3, 5], Array.from({ length: 64 }, (_, i) => (i % 7) + 1)];
+
+describe.each(cases)('%o strategy', (strategy, options, expr) => {
+  it.each(weightSets.map((w) => [w.length, w]))('renders a well-formed selector for %i link(s)', async (_, weights) => {
+    const model = buildModel(configWith(weights, { name: strategy.name, options }));
+    const { nft } = render(model, strategy);
+    const line = selectorLine(nft);
+    if (weights.length === 1) {
+      expect(line).toMatch(/meta mark set 0x1 comment/);
+    } else {
+      const { expr: got, slots } = slotsPerMark(line);
+      expect(got).toBe(expr);
+      const share = (i: number) => slots.get(model.links[i].mark) ?? 0;
+      if (strategy.name === 'round-robin') {
+        weights.forEach((_, i) => expect(share(i)).toBe(1));
+      } else {
+        // Each link's slots are proportional to its weight.
+        const ratio = share(0) / weights[0];
+        weights.forEach((w, i) => expect(share(i)).toBe(w * ratio));
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'mwan-strategy-'));
+    writeFileSync(join(dir, 'ruleset.nft'), nft);
+    const check = await execa('unshare', ['-rn', 'nft', '-c', '-f', join(dir, 'ruleset.nft')], { reject: false });
+    expect(check.stderr).toBe('');
+    expect(check.exitCode).toBe(0);
+  });
+});
+
+describe('built-in strategies', () => {
+  it('spread weighted inc picks instead of giving them in blocks', () => {
+    const model = buildModel(configWith([1, 3], { name: 'weighted', options: { mode: 'inc' } }));
+    expect(selectorLine(render(model, weighted).nft)).toContain('numgen inc mod 4 map { 0 : 0x2, 1 : 0x1, 2-3 : 0x2 }');
+  });
+
+  it('reject options they do not know', () => {
+    const model = buildModel(configWith([1, 1], { name: 'weighted', options: { mode: 'fast' } }));
+    expect(() => render(model, weighted)).toThrow('strategy "weighted": options.mode: "fast" must be one of random, inc');
+    const rr = buildModel(configWith([1, 1], { name: 'round-robin', options: { mode: 'inc' } }));
+    expect(() => render(rr, roundRobin)).toThrow(/strategy "round-robin": options: unexpected property "mode"/);
+  });
+});
