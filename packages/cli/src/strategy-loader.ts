@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isStrategy, strategyError, type Strategy } from '@mwan/core';
+import { defineStrategy, isStrategy, strategyError, type Strategy, type StrategyDefinition } from '@mwan/core';
 import destHash from '@mwan/strategy-dest-hash';
 import roundRobin from '@mwan/strategy-round-robin';
 import sourceHash from '@mwan/strategy-source-hash';
@@ -46,11 +46,17 @@ export async function loadStrategy(ref: string, options: LoadOptions = {}): Prom
   } catch (error) {
     throw strategyError(`strategy "${ref}": cannot load ${file}: ${firstLine(error)}`, error);
   }
-  const candidate = isStrategy(module.default) ? module.default : module.strategy;
-  if (!isStrategy(candidate)) {
-    throw strategyError(`strategy "${ref}": ${file} does not export a strategy (export default defineStrategy({...}))`);
+  const candidate = module.default ?? module.strategy;
+  if (isStrategy(candidate)) return { strategy: candidate, source: file };
+  // A package need not depend on @mwan/core: a plain { name, meta, select } is checked here.
+  if (typeof candidate === 'object' && candidate !== null && 'select' in candidate) {
+    try {
+      return { strategy: defineStrategy(candidate as StrategyDefinition<any>), source: file };
+    } catch (error) {
+      throw strategyError(`strategy "${ref}": ${file}: ${firstLine(error)}`, error);
+    }
   }
-  return { strategy: candidate, source: file };
+  throw strategyError(`strategy "${ref}": ${file} does not export a strategy (export default { name, meta, select })`);
 }
 
 function firstLine(error: unknown): string {
