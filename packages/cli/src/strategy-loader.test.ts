@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { MwanError } from '@mwan/core';
-import { loadStrategy } from './strategy-loader.js';
+import { listStrategies, loadStrategy } from './strategy-loader.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mwan-loader-'));
 const plain = `export default {
@@ -62,5 +62,25 @@ describe('loadStrategy', () => {
     expect((await errorOf(loadStrategy('./syntax.mjs', { configDir: root }))).message).toMatch(/cannot load/);
     expect((await errorOf(loadStrategy('./absent.mjs', { configDir: root }))).message).toMatch(/no file or package directory/);
     expect((await errorOf(loadStrategy('weird name!', { configDir: root }))).message).toMatch(/not a built-in .*, a package name or a path/);
+  });
+});
+
+describe('listStrategies', () => {
+  it('lists the built-ins, then mwan-strategy-* packages found next to the config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mwan-list-'));
+    writePackage(join(dir, 'node_modules', 'mwan-strategy-first'), 'mwan-strategy-first');
+    writePackage(join(dir, 'node_modules', '@acme', 'mwan-strategy-broken'), '@acme/mwan-strategy-broken', 'export const nothing = 1;\n');
+    writePackage(join(dir, 'node_modules', 'unrelated'), 'unrelated');
+    const listing = await listStrategies({ configDir: dir, extraRoots: [] });
+    expect(listing.map((s) => [s.ref, s.name, s.source === 'builtin'])).toEqual([
+      ['round-robin', 'round-robin', true],
+      ['weighted', 'weighted', true],
+      ['source-hash', 'source-hash', true],
+      ['dest-hash', 'dest-hash', true],
+      ['@acme/mwan-strategy-broken', '@acme/mwan-strategy-broken', false],
+      ['mwan-strategy-first', 'first-link', false],
+    ]);
+    expect(listing[4].error).toMatch(/does not export a strategy/);
+    expect(listing[5].description).toBe('always the first link');
   });
 });

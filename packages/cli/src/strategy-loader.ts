@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -95,4 +95,65 @@ function resolvePackage(ref: string, options: LoadOptions): string {
     const names = BUILTIN_STRATEGIES.map((s) => s.name).join(', ');
     throw strategyError(`strategy "${ref}": not a built-in (${names}) and no installed package of that name (looked in ${[...roots, 'mwan'].join(', ')})`);
   }
+}
+
+export interface StrategyListing {
+  name: string;
+  /** What selects it: the built-in name, the package name. */
+  ref: string;
+  source: string;
+  description: string;
+  options: unknown;
+  /** Set when the package is installed but cannot be loaded. */
+  error?: string;
+}
+
+const STRATEGY_PACKAGE = /^(@[a-z0-9][a-z0-9._-]*\/)?mwan-strategy-[a-z0-9._-]+$/;
+
+/** Package directories named `mwan-strategy-*` (scoped or not) directly under `root`. */
+function strategyPackagesIn(root: string): string[] {
+  const found: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (entry.startsWith('@')) {
+      let scoped: string[] = [];
+      try {
+        scoped = readdirSync(join(root, entry));
+      } catch {
+        // not a directory
+      }
+      for (const name of scoped) if (STRATEGY_PACKAGE.test(`${entry}/${name}`)) found.push(`${entry}/${name}`);
+    } else if (STRATEGY_PACKAGE.test(entry)) found.push(entry);
+  }
+  return found.sort();
+}
+
+/** Built-ins, then installed `mwan-strategy-*` packages in resolution order (first one wins). */
+export async function listStrategies(options: LoadOptions = {}): Promise<StrategyListing[]> {
+  const listing: StrategyListing[] = BUILTIN_STRATEGIES.map((s) => ({
+    name: s.name, ref: s.name, source: 'builtin', description: s.meta.description, options: s.meta.schema ?? {},
+  }));
+  const roots = [
+    ...(options.configDir ? [join(options.configDir, 'node_modules')] : []),
+    ...(options.extraRoots ?? [globalRoot()]),
+  ];
+  const seen = new Set<string>();
+  for (const root of roots) {
+    for (const ref of strategyPackagesIn(root)) {
+      if (seen.has(ref)) continue;
+      seen.add(ref);
+      try {
+        const { strategy, source } = await loadStrategy(ref, { configDir: dirname(root), extraRoots: [] });
+        listing.push({ name: strategy.name, ref, source, description: strategy.meta.description, options: strategy.meta.schema ?? {} });
+      } catch (error) {
+        listing.push({ name: ref, ref, source: join(root, ref), description: '', options: {}, error: firstLine(error) });
+      }
+    }
+  }
+  return listing;
 }
