@@ -1,4 +1,19 @@
 /** The config file as the user writes it (after schema validation). */
+export interface HealthConfig {
+  enabled?: boolean;
+  targets?: string[];
+  method?: 'icmp' | 'tcp';
+  port?: number;
+  interval?: number;
+  timeout?: number;
+  down?: number;
+  up?: number;
+  maxRtt?: number;
+  maxLoss?: number;
+  flushConnections?: boolean;
+  hook?: string;
+}
+
 export interface LinkConfig {
   name: string;
   interface: string;
@@ -7,6 +22,8 @@ export interface LinkConfig {
   snat?: string;
   mark?: number;
   table?: number;
+  priority?: number;
+  health?: HealthConfig;
 }
 
 export interface StrategyConfig {
@@ -18,4 +35,5 @@ export interface Config {
   lan: string[];
   links: LinkConfig[];
   strategy?: string | StrategyConfig;
+  health?: HealthConfig;
 }

@@ -1,6 +1,7 @@
 export * from './constants.js';
 export * from './errors.js';
-export type { Config, LinkConfig, StrategyConfig } from './config-types.js';
+export type { Config, HealthConfig, LinkConfig, StrategyConfig } from './config-types.js';
+export { activeLinks, HEALTH_DEFAULTS, LOSS_WINDOW, resolveHealth, type HealthModel, type LinkState } from './health.js';
 export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
 export { verifyConfig } from './verify-config.js';
 export { allocateMarks, buildModel, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';

@@ -103,3 +103,20 @@ describe('config files', () => {
     expect(loadConfigFile(join(dir, 'ok.json')).lan).toEqual(['eth0']);
   });
 });
+
+describe('health settings', () => {
+  it('accepts global defaults with per-link overrides and tiers', () => {
+    const config = { ...good(), health: { targets: ['172.16.1.100'], interval: 0.5 } };
+    Object.assign(config.links[1], { priority: 1, health: { method: 'tcp', port: 80 } });
+    expect(parseConfig(JSON.stringify(config)).links[1].priority).toBe(1);
+  });
+
+  it('names the field of a bad health setting', () => {
+    expect(problemsOf({ ...good(), health: { targets: ['8.8.8'] } })).toEqual(['health.targets[0]: "8.8.8" is not an IPv4 address']);
+    expect(problemsOf({ ...good(), health: { interval: 0 } })[0]).toMatch(/^health.interval: 0 is not seconds between probes/);
+    expect(problemsOf({ ...good(), health: { method: 'tcp' } })).toEqual(['health.port: required with method "tcp"']);
+    expect(problemsOf(withLink({ health: { method: 'tcp' } }))).toEqual(['links[1].health.port: required with method "tcp"']);
+    expect(problemsOf(withLink({ priority: -1 }))[0]).toMatch(/^links\[1\].priority: -1 is not a tier/);
+    expect(problemsOf({ ...good(), health: { hook: 'relative/path' } })[0]).toMatch(/^health.hook: "relative\/path" is not an absolute path/);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Config } from './config-types.js';
 import { RESERVED_TABLES, TABLE_BASE } from './constants.js';
 import { configError } from './errors.js';
+import { resolveHealth, type HealthModel } from './health.js';
 
 export type Snat = { kind: 'address'; address: string } | { kind: 'masquerade' } | { kind: 'none' };
 
@@ -13,6 +14,9 @@ export interface LinkModel {
   snat: Snat;
   mark: number;
   table: number;
+  /** Tier: 0 is the best; higher tiers take new connections only when every better link is down. */
+  priority: number;
+  health: HealthModel;
 }
 
 export interface Model {
@@ -88,6 +92,8 @@ export function buildModel(config: Config, options: ModelOptions = {}): Model {
       snat: snatOf(link.snat),
       mark: marks[i],
       table,
+      priority: link.priority ?? 0,
+      health: resolveHealth(config.health, link.health),
     };
   });
   if (problems.length) throw configError(problems);

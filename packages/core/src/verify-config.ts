@@ -24,6 +24,16 @@ export function verifyConfig(config: Config): string[] {
   firstIndex(config.links.map((l) => l.mark), 'links', '.mark');
   firstIndex(config.links.map((l) => l.table), 'links', '.table');
 
+  // A TCP probe needs a port, from the link's settings or the global ones.
+  const portless = new Set<string>();
+  config.links.forEach((link, index) => {
+    const method = link.health?.method ?? config.health?.method;
+    if (method === 'tcp' && (link.health?.port ?? config.health?.port) === undefined) {
+      portless.add(link.health?.method ? `links[${index}].health.port` : 'health.port');
+    }
+  });
+  for (const path of portless) problems.push(`${path}: required with method "tcp"`);
+
   const lan = new Set(config.lan);
   config.links.forEach((link, index) => {
     if (lan.has(link.interface)) {
