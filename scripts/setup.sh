@@ -11,6 +11,7 @@ have nft || need_apt+=(nftables)
 have ip || need_apt+=(iproute2)
 have conntrack || need_apt+=(conntrack)
 have iptables-legacy || need_apt+=(iptables)
+have ping || need_apt+=(iputils-ping)
 if [ "${1:-}" = "--bench" ]; then
   have iperf3 || need_apt+=(iperf3)
   have nginx || need_apt+=(nginx-light)
