@@ -1,0 +1,48 @@
+import { Command, Option } from 'commander';
+import { hex } from '@mwan/core';
+import { globalOptions, type CliContext } from '../context.js';
+import { ApplyEngine, type ApplyReport } from '../engine/apply-engine.js';
+import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
+
+export function applyCommand(ctx: CliContext): Command {
+  return new Command('apply')
+    .summary('make the router balance over the configured links')
+    .description(
+      'Renders the config, checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps\n'
+      + 'table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links\n'
+      + 'that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1).',
+    )
+    .option('--strategy <name>', 'use this strategy instead of the config\'s (built-in name, package or path)')
+    .option('--dry-run', 'print what would change and change nothing')
+    .option('--keep-connections', 'do not delete conntrack entries of links that were removed')
+    .addOption(new Option('--wait <seconds>', 'how long to wait for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
+    .action(async (options: { strategy?: string; dryRun?: boolean; keepConnections?: boolean; wait: number }, command: Command) => {
+      const globals = globalOptions(command, ctx.env);
+      const report = await ctx.container.resolve(ApplyEngine).apply({
+        configPath: globals.config,
+        runDir: globals.runDir,
+        strategy: options.strategy,
+        dryRun: options.dryRun === true,
+        keepConnections: options.keepConnections === true,
+        waitSeconds: options.wait,
+      });
+      for (const note of report.notes) ctx.io.err(`mwan: ${note}\n`);
+      ctx.io.out(globals.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
+    });
+}
+
+function describe(report: ApplyReport): string {
+  const links = report.links.map((l) => `${l.name} (mark ${hex(l.mark)}, table ${l.table})`).join(', ');
+  if (report.dryRun) {
+    const head = `dry run: ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}`;
+    const body = report.actions.length ? report.actions.map((a) => `  would run: ${a}`).join('\n') : '  nothing to change';
+    return `${head}\n${body}\n`;
+  }
+  const deleted = Object.values(report.conntrackDeleted).reduce((a, b) => a + b, 0);
+  const parts = [
+    report.actions.length ? `${report.actions.length} change${report.actions.length === 1 ? '' : 's'}` : 'nothing to change',
+    report.nftLoaded ? 'table inet mwan loaded' : 'table inet mwan unchanged',
+    ...(Object.keys(report.conntrackDeleted).length ? [`${deleted} conntrack entr${deleted === 1 ? 'y' : 'ies'} of old links deleted`] : []),
+  ];
+  return `applied ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}\n  ${parts.join('; ')}\n`;
+}

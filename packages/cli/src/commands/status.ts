@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { hex } from '@mwan/core';
+import { globalOptions, type CliContext } from '../context.js';
+import { StatusEngine, type StatusReport } from '../engine/status-engine.js';
+
+export function statusCommand(ctx: CliContext): Command {
+  return new Command('status')
+    .summary('show each link: mark, table, rule, route, connections, packets')
+    .description(
+      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, its mark and table,\n'
+      + 'whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft\n'
+      + 'counter has seen (new connections given to it). --json prints the same as data.',
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const globals = globalOptions(command, ctx.env);
+      const report = await ctx.container.resolve(StatusEngine).status({ runDir: globals.runDir, configPath: globals.config });
+      ctx.io.out(globals.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
+    });
+}
+
+function describe(report: StatusReport): string {
+  const head = report.applied
+    ? `table inet mwan: applied${report.appliedAt ? ` ${report.appliedAt}` : ''}${report.strategy ? `, strategy ${report.strategy}` : ''}${report.config ? `, config ${report.config}` : ''}`
+    : `table inet mwan: not applied${report.source === 'config' && report.links.length ? ' (links below are from the config)' : ''}`;
+  const rows = [['LINK', 'INTERFACE', 'MARK', 'TABLE', 'WEIGHT', 'RULE', 'ROUTE', 'CONNS', 'PACKETS'],
+    ...report.links.map((l) => [l.name, l.interface, hex(l.mark), String(l.table), String(l.weight), l.rule ? 'yes' : 'no', l.route ? 'yes' : 'no', l.connections === null ? '-' : String(l.connections), l.packets === null ? '-' : String(l.packets)])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  const notes = [
+    ...(report.interrupted ? ['an apply was interrupted; run "mwan apply" to repair'] : []),
+    ...(report.applied && !report.ok ? ['some rules or routes are missing; run "mwan apply" to repair'] : []),
+  ];
+  return `${head}\n${report.links.length ? `${table}\n` : ''}${notes.map((n) => `note: ${n}\n`).join('')}`;
+}

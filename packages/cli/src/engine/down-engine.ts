@@ -1,0 +1,72 @@
+import { inject, injectable } from 'tsyringe';
+import { MwanError, sysctlName } from '@mwan/core';
+import { commandLine, IpRoute2, NftTable, routeEntryFromKernel, ruleEntryFromKernel, SYSCTLS, type SysctlStore } from '@mwan/iproute2';
+import { readIpState } from './ip-sync.js';
+import { acquireLock } from './lock.js';
+import { readJournal, readState, recordedSysctls, removeJournal, removeState } from './state-file.js';
+
+export interface DownRequest {
+  runDir: string;
+  waitSeconds: number;
+}
+
+export interface DownReport {
+  /** Every change, in order, as the command that makes it. */
+  actions: string[];
+  /** Sysctls left as they are because someone changed them after mwan did. */
+  kept: string[];
+}
+
+/**
+ * Removes exactly what mwan created: its table, the rules and routes stamped proto 109 (found in
+ * the kernel, so an interrupted apply is cleaned up too), and the sysctls it changed, when they
+ * still hold the value mwan set. Everything else on the router is left alone.
+ */
+@injectable()
+export class DownEngine {
+  constructor(
+    @inject(IpRoute2) private readonly ip: IpRoute2,
+    @inject(NftTable) private readonly nft: NftTable,
+    @inject(SYSCTLS) private readonly sysctls: SysctlStore,
+  ) {}
+
+  async down(request: DownRequest): Promise<DownReport> {
+    const lock = await acquireLock(request.runDir, { waitSeconds: request.waitSeconds });
+    try {
+      const actions: string[] = [];
+      const kept: string[] = [];
+      const problems: string[] = [];
+      const attempt = async (what: string, action: () => Promise<void>) => {
+        try {
+          await action();
+          actions.push(what);
+        } catch (error) {
+          problems.push(`${what}: ${error instanceof MwanError ? error.problems.join('; ') : (error as Error).message}`);
+        }
+      };
+      const records = recordedSysctls(await readState(request.runDir), await readJournal(request.runDir));
+
+      if ((await this.nft.current()) !== null) {
+        await attempt('nft delete table inet mwan', () => this.nft.load(NftTable.removeScript()));
+      }
+      // Rules first: no packet is sent to a table after its route is gone.
+      const state = await readIpState(this.ip);
+      for (const rule of state.ownedRules.map(ruleEntryFromKernel)) await attempt(commandLine('ip', rule.del), () => this.ip.ip(rule.del));
+      for (const route of state.ownedRoutes.map(routeEntryFromKernel)) await attempt(commandLine('ip', route.del), () => this.ip.ip(route.del));
+      for (const record of records.values()) {
+        const current = await this.sysctls.read(record.path);
+        if (current !== record.value) {
+          if (current !== undefined) kept.push(`${sysctlName(record.path)}=${current} (mwan set ${record.value}, it was ${record.previous})`);
+          continue;
+        }
+        await attempt(`sysctl -w ${sysctlName(record.path)}=${record.previous}`, () => this.sysctls.write(record.path, record.previous));
+      }
+      if (problems.length) throw new MwanError('runtime', [...problems.map((p) => `down: ${p}`), 'run "mwan down" again once the cause is fixed; state.json is kept']);
+      await removeState(request.runDir);
+      await removeJournal(request.runDir);
+      return { actions, kept };
+    } finally {
+      await lock.release();
+    }
+  }
+}

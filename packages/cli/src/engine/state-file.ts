@@ -1,0 +1,70 @@
+import { rm } from 'node:fs/promises';
+import type { KernelRoute, KernelRule } from '@mwan/iproute2';
+import { journalPath, readJson, statePath, writeJsonAtomic } from './run-dir.js';
+
+export interface LinkState {
+  name: string;
+  interface: string;
+  mark: number;
+  table: number;
+  weight: number;
+  gateway?: string;
+}
+
+/** A sysctl mwan changed, with the value it had before, so `down` can put it back. */
+export interface SysctlChange {
+  path: string;
+  value: string;
+  previous: string;
+}
+
+/** What the last successful apply did: `status` and `down` read it, the next apply keeps marks from it. */
+export interface MwanState {
+  version: 1;
+  applied: string;
+  pid: number;
+  config: string;
+  strategy: string;
+  links: LinkState[];
+  sysctls: SysctlChange[];
+  /** sha256 of the nft text loaded, and of the table as listed after loading (counters left out). */
+  nft: { rendered: string; listed: string };
+}
+
+export interface Snapshot {
+  /** `nft list table inet mwan`, or null when there was none. */
+  nft: string | null;
+  rules: KernelRule[];
+  routes: KernelRoute[];
+}
+
+/**
+ * Written before the first change and removed after the last: if it is still there, an apply
+ * was interrupted. The kernel's state (proto 109) is what the next run repairs from; the journal
+ * adds what the kernel cannot tell, the previous values of sysctls being changed.
+ */
+export interface Journal {
+  version: 1;
+  pid: number;
+  started: string;
+  step: string;
+  snapshot: Snapshot;
+  pendingSysctls: SysctlChange[];
+}
+
+export const readState = (runDir: string) => readJson<MwanState>(statePath(runDir));
+export const writeState = (runDir: string, state: MwanState) => writeJsonAtomic(statePath(runDir), state);
+export const removeState = (runDir: string) => rm(statePath(runDir), { force: true });
+
+export const readJournal = (runDir: string) => readJson<Journal>(journalPath(runDir));
+export const writeJournal = (runDir: string, journal: Journal) => writeJsonAtomic(journalPath(runDir), journal);
+export const removeJournal = (runDir: string) => rm(journalPath(runDir), { force: true });
+
+/** Recorded changes from the last state and an interrupted run, the oldest `previous` winning. */
+export function recordedSysctls(state: MwanState | null, journal: Journal | null): Map<string, SysctlChange> {
+  const records = new Map<string, SysctlChange>();
+  for (const change of [...(state?.sysctls ?? []), ...(journal?.pendingSysctls ?? [])]) {
+    if (!records.has(change.path)) records.set(change.path, change);
+  }
+  return records;
+}

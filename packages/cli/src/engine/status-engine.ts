@@ -1,0 +1,78 @@
+import { inject, injectable } from 'tsyringe';
+import { counterName, MwanError } from '@mwan/core';
+import { Conntrack, IpRoute2, NftTable, routeTable } from '@mwan/iproute2';
+import { loadDesired } from './desired.js';
+import { readIpState } from './ip-sync.js';
+import { readJournal, readState, type LinkState } from './state-file.js';
+
+export interface LinkStatus extends LinkState {
+  rule: boolean;
+  route: boolean;
+  /** Conntrack entries carrying the link's mark; null when conntrack could not tell. */
+  connections: number | null;
+  /** Packets of new connections given to the link since the table was loaded; null without a table. */
+  packets: number | null;
+}
+
+export interface StatusReport {
+  /** Whether `table inet mwan` exists. */
+  applied: boolean;
+  /** Where the links come from: the last apply's state file, or the config (never applied). */
+  source: 'state' | 'config';
+  appliedAt: string | null;
+  config: string | null;
+  strategy: string | null;
+  /** An apply was interrupted and not repaired yet. */
+  interrupted: boolean;
+  /** Every link has its rule and route, and the table is there. */
+  ok: boolean;
+  links: LinkStatus[];
+}
+
+@injectable()
+export class StatusEngine {
+  constructor(
+    @inject(IpRoute2) private readonly ip: IpRoute2,
+    @inject(NftTable) private readonly nft: NftTable,
+    @inject(Conntrack) private readonly conntrack: Conntrack,
+  ) {}
+
+  async status(request: { runDir: string; configPath: string }): Promise<StatusReport> {
+    const [state, journal] = await Promise.all([readState(request.runDir), readJournal(request.runDir)]);
+    let links: LinkState[] = state?.links ?? [];
+    let strategy = state?.strategy ?? null;
+    if (!state) {
+      // Never applied here: show what an apply would set up, when the config can be read.
+      try {
+        const desired = await loadDesired(request.configPath);
+        links = desired.model.links.map((l) => ({ name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight }));
+        strategy = desired.model.strategy.name;
+      } catch (error) {
+        if (!(error instanceof MwanError) || error.code === 'runtime') throw error;
+      }
+    }
+    const table = await this.nft.current();
+    const counters = table === null ? {} : await this.nft.counters();
+    const ipState = await readIpState(this.ip);
+    const statuses: LinkStatus[] = [];
+    for (const link of links) {
+      const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && r.fwmask === undefined && r.table === String(link.table));
+      const route = ipState.ownedRoutes.some((r) => r.dst === 'default' && routeTable(r) === String(link.table));
+      statuses.push({
+        ...link, rule, route,
+        connections: (await this.conntrack.countMark(link.mark)) ?? null,
+        packets: counters[counterName(link)]?.packets ?? null,
+      });
+    }
+    return {
+      applied: table !== null,
+      source: state ? 'state' : 'config',
+      appliedAt: state?.applied ?? null,
+      config: state?.config ?? null,
+      strategy,
+      interrupted: journal !== null,
+      ok: table !== null && statuses.length > 0 && statuses.every((s) => s.rule && s.route),
+      links: statuses,
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { runtimeError, sysctlName, type SysctlSpec } from '@mwan/core';
+import type { SysctlStore } from '@mwan/iproute2';
+import type { SysctlChange } from './state-file.js';
+
+export interface SysctlWrite {
+  path: string;
+  value: string;
+  /** The value right now, to put back if this apply fails. */
+  before: string;
+}
+
+export interface SysctlPlan {
+  writes: SysctlWrite[];
+  /** What the state file records afterwards: every value mwan set, with the one it replaced. */
+  records: SysctlChange[];
+}
+
+/**
+ * Decides which sysctls to set. A value already right is left alone (keeping the original
+ * `previous` recorded when mwan set it); a conditional one (`onlyIf`) is only changed from that
+ * value. Values mwan set earlier that are no longer wanted are put back, unless someone changed
+ * them since.
+ */
+export async function planSysctls(
+  store: SysctlStore,
+  desired: readonly SysctlSpec[],
+  recorded: ReadonlyMap<string, SysctlChange>,
+): Promise<SysctlPlan> {
+  const writes: SysctlWrite[] = [];
+  const records: SysctlChange[] = [];
+  const wanted = new Set(desired.map((s) => s.path));
+  for (const spec of desired) {
+    const current = await store.read(spec.path);
+    if (current === undefined) throw runtimeError(`sysctl ${sysctlName(spec.path)}: /proc/sys/${spec.path} does not exist (${spec.why})`);
+    const prior = recorded.get(spec.path);
+    if (current === spec.value) {
+      if (prior && prior.value === spec.value) records.push(prior);
+      continue;
+    }
+    if (spec.onlyIf !== undefined && current !== spec.onlyIf) continue;
+    writes.push({ path: spec.path, value: spec.value, before: current });
+    records.push({ path: spec.path, value: spec.value, previous: current });
+  }
+  for (const record of recorded.values()) {
+    if (wanted.has(record.path)) continue;
+    const current = await store.read(record.path);
+    if (current === record.value) writes.push({ path: record.path, value: record.previous, before: current });
+  }
+  return { writes, records };
+}

@@ -1,0 +1,12 @@
+export { main, type MainOptions } from './main.js';
+export { createProgram } from './program.js';
+export { createContainer } from './container.js';
+export type { CliContext, CliIo, GlobalOptions } from './context.js';
+export { reportError } from './format-error.js';
+export { APPLY_STEPS, ApplyEngine, type ApplyReport, type ApplyRequest, type ApplyStep } from './engine/apply-engine.js';
+export { DownEngine, type DownReport, type DownRequest } from './engine/down-engine.js';
+export { StatusEngine, type LinkStatus, type StatusReport } from './engine/status-engine.js';
+export { acquireLock, processAlive, type HeldLock, type LockOptions } from './engine/lock.js';
+export { DEFAULT_RUN_DIR, resolveRunDir } from './engine/run-dir.js';
+export type { Journal, LinkState, MwanState, Snapshot, SysctlChange } from './engine/state-file.js';
+export { BUILTIN_STRATEGIES, loadStrategy, type LoadedStrategy, type LoadOptions } from './strategy-loader.js';

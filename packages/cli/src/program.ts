@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { DEFAULT_CONFIG_PATH } from '@mwan/core';
+import { applyCommand } from './commands/apply.js';
+import { checkCommand } from './commands/check.js';
+import { downCommand } from './commands/down.js';
+import { renderCommand } from './commands/render.js';
+import { statusCommand } from './commands/status.js';
+import type { CliContext } from './context.js';
+import { DEFAULT_RUN_DIR } from './engine/run-dir.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('mwan')
+    .description('Connection-level load balancing over several uplinks, on nftables.')
+    .version(version, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_PATH)
+    .option('--run-dir <dir>', `directory of state.json and the lock (env MWAN_RUN_DIR, default ${DEFAULT_RUN_DIR})`)
+    .option('--json', 'print data as JSON (apply, render, check, down, status)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: (text) => ctx.io.err(text) })
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(run mwan --help for usage)')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure (nothing half-applied), 2 bad config or usage.\nSee docs/cli.md.');
+  for (const factory of [applyCommand, renderCommand, checkCommand, downCommand, statusCommand]) {
+    const command = factory(ctx);
+    // Commands built apart from the program do not inherit its output and exit settings by themselves.
+    command.copyInheritedSettings(program);
+    program.addCommand(command);
+  }
+  return program;
+}

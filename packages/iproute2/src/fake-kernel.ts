@@ -1,0 +1,231 @@
+import type { KernelRoute } from './kernel-routes.js';
+import type { KernelRule } from './kernel-rules.js';
+import type { RecordedCall, RecordingRunner, Responder } from './recording-runner.js';
+import type { RunResult } from './runner.js';
+import type { SysctlStore } from './sysctl-store.js';
+
+export interface FakeKernelOptions {
+  /** Interfaces that exist; routes via others fail like the kernel's. Default: any name exists. */
+  interfaces?: readonly string[];
+  rules?: readonly KernelRule[];
+  routes?: readonly KernelRoute[];
+  /** `nft list table inet mwan` text, or null (default) when the table does not exist. */
+  table?: string | null;
+  sysctls?: Readonly<Record<string, string>>;
+  /** Conntrack entry counts by mark. */
+  conntrack?: Readonly<Record<number, number>>;
+}
+
+const DEFAULT_RULES: KernelRule[] = [
+  { priority: 0, src: 'all', table: '255' },
+  { priority: 32766, src: 'all', table: '254' },
+  { priority: 32767, src: 'all', table: '253' },
+];
+
+const fail = (stderr: string, exitCode = 2): Partial<RunResult> => ({ exitCode, stderr: `${stderr}\n` });
+
+/**
+ * An in-memory router that answers the `ip`, `nft` and `conntrack` calls mwan makes, closely
+ * enough that applying twice, rolling back and tearing down can be checked end to end in unit
+ * tests: `new RecordingRunner(kernel.respond)`.
+ */
+export class FakeKernel implements SysctlStore {
+  rules: KernelRule[];
+  routes: KernelRoute[];
+  table: string | null;
+  readonly sysctls: Map<string, string>;
+  readonly conntrack: Map<number, number>;
+  private readonly interfaces?: Set<string>;
+  /** Where sysctl writes are noted, so they show in a transcript. */
+  recorder?: Pick<RecordingRunner, 'note'>;
+
+  constructor(options: FakeKernelOptions = {}) {
+    this.rules = structuredClone([...(options.rules ?? DEFAULT_RULES)]);
+    this.routes = structuredClone([...(options.routes ?? [])]);
+    this.table = options.table ?? null;
+    this.sysctls = new Map(Object.entries(options.sysctls ?? { 'net/ipv4/ip_forward': '0' }));
+    this.conntrack = new Map(Object.entries(options.conntrack ?? {}).map(([k, v]) => [Number(k), v]));
+    if (options.interfaces) this.interfaces = new Set(options.interfaces);
+  }
+
+  readonly respond: Responder = (call: RecordedCall) => {
+    if (call.file === 'ip') return this.ip(stripFamily(call.args));
+    if (call.file === 'nft') return this.nft(call.args, call.input ?? '');
+    if (call.file === 'conntrack') return this.conntrackCall(call.args);
+    return undefined;
+  };
+
+  async read(path: string): Promise<string | undefined> {
+    const known = this.sysctls.get(path);
+    if (known !== undefined) return known;
+    const iface = /^net\/ipv4\/conf\/([^/]+)\/rp_filter$/.exec(path)?.[1];
+    // Like a fresh Debian interface: strict reverse-path filtering.
+    if (iface !== undefined && this.hasInterface(iface)) return '1';
+    return undefined;
+  }
+
+  async write(path: string, value: string): Promise<void> {
+    if ((await this.read(path)) === undefined) throw new Error(`cannot write ${value} to /proc/sys/${path}: no such file`);
+    this.sysctls.set(path, value);
+    this.recorder?.note(`[sysctl] ${path} = ${value}`);
+  }
+
+  private hasInterface(name: string): boolean {
+    return !this.interfaces || this.interfaces.has(name);
+  }
+
+  private ip(args: string[]): Partial<RunResult> {
+    const [object, verb, ...rest] = args[0] === '-N' && args[1] === '-json' ? args.slice(2) : args;
+    if (args[1] === '-json' && object === 'rule') return { stdout: `${JSON.stringify(this.rules)}\n` };
+    if (args[1] === '-json' && object === 'route') return { stdout: `${JSON.stringify(this.routes)}\n` };
+    if (object === 'rule' && (verb === 'add' || verb === 'del')) return this.rule(verb, rest);
+    if (object === 'route' && (verb === 'replace' || verb === 'del')) return this.route(verb, rest);
+    return fail(`fake kernel: unsupported ip ${args.join(' ')}`);
+  }
+
+  private rule(verb: 'add' | 'del', args: string[]): Partial<RunResult> {
+    const rule = parseRule(args);
+    const same = (r: KernelRule) => JSON.stringify(comparable(r)) === JSON.stringify(comparable(rule));
+    if (verb === 'add') {
+      if (this.rules.some(same)) return fail('RTNETLINK answers: File exists');
+      // The kernel puts a rule after the others of the same priority.
+      const at = this.rules.findIndex((r) => r.priority > rule.priority);
+      this.rules.splice(at < 0 ? this.rules.length : at, 0, rule);
+      return {};
+    }
+    const index = this.rules.findIndex((r) => matchesGiven(r, rule));
+    if (index < 0) return fail('RTNETLINK answers: No such file or directory');
+    this.rules.splice(index, 1);
+    return {};
+  }
+
+  private route(verb: 'replace' | 'del', args: string[]): Partial<RunResult> {
+    const route = parseRoute(args);
+    if (route.dev !== undefined && !this.hasInterface(route.dev)) return fail(`Cannot find device "${route.dev}"`, 1);
+    const slot = (r: KernelRoute) => r.dst === route.dst && (r.table ?? '254') === (route.table ?? '254') && (r.metric ?? 0) === (route.metric ?? 0);
+    const index = this.routes.findIndex(slot);
+    if (verb === 'replace') {
+      if (index >= 0) this.routes[index] = route;
+      else this.routes.push(route);
+      return {};
+    }
+    const match = this.routes.findIndex((r) => slot(r)
+      && (route.gateway === undefined || r.gateway === route.gateway)
+      && (route.dev === undefined || r.dev === route.dev)
+      && (route.protocol === undefined || r.protocol === route.protocol));
+    if (match < 0) return fail('RTNETLINK answers: No such process');
+    this.routes.splice(match, 1);
+    return {};
+  }
+
+  private nft(args: readonly string[], input: string): Partial<RunResult> {
+    const line = args.join(' ');
+    if (line === '-c -f -') return {};
+    if (line === '-f -') return this.nftLoad(input);
+    if (line === 'list table inet mwan') {
+      return this.table === null ? fail('Error: No such file or directory\nlist table inet mwan\n                ^^^^', 1) : { stdout: this.table };
+    }
+    if (line === '-j list counters table inet mwan') {
+      if (this.table === null) return fail('Error: No such file or directory', 1);
+      const names = [...this.table.matchAll(/^\s*counter (\S+) \{/gm)].map((m) => m[1]);
+      const nftables = names.map((name) => ({ counter: { family: 'inet', name, table: 'mwan', handle: 1, packets: 0, bytes: 0 } }));
+      return { stdout: `${JSON.stringify({ nftables })}\n` };
+    }
+    return fail(`fake kernel: unsupported nft ${line}`, 1);
+  }
+
+  /** Statements of an `nft -f` file that mwan writes, applied all or nothing. */
+  private nftLoad(input: string): Partial<RunResult> {
+    let table = this.table;
+    const lines = input.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i].trim();
+      if (text === '' || text.startsWith('#')) continue;
+      if (text === 'table inet mwan') table ??= 'table inet mwan {\n}\n';
+      else if (text === 'delete table inet mwan') {
+        if (table === null) return fail('Error: Could not process rule: No such file or directory', 1);
+        table = null;
+      } else if (text === 'table inet mwan {') {
+        const end = lines.findIndex((l, j) => j > i && l === '}');
+        if (end < 0) return fail('Error: syntax error, unexpected end of file', 1);
+        table = `${lines.slice(i, end + 1).join('\n')}\n`;
+        i = end;
+      } else return fail(`fake kernel: unsupported nft statement: ${text}`, 1);
+    }
+    this.table = table;
+    return {};
+  }
+
+  private conntrackCall(args: readonly string[]): Partial<RunResult> {
+    const [op, flag, value] = args;
+    if (flag !== '-m') return fail(`fake kernel: unsupported conntrack ${args.join(' ')}`, 1);
+    const mark = Number(value);
+    const count = this.conntrack.get(mark) ?? 0;
+    if (op === '-L') return { stdout: 'tcp 6 431999 ESTABLISHED\n'.repeat(count), stderr: `conntrack v1.4.7 (conntrack-tools): ${count} flow entries have been shown.\n` };
+    if (op === '-D') {
+      this.conntrack.delete(mark);
+      return { exitCode: count ? 0 : 1, stderr: `conntrack v1.4.7 (conntrack-tools): ${count} flow entries have been deleted.\n` };
+    }
+    return fail(`fake kernel: unsupported conntrack ${args.join(' ')}`, 1);
+  }
+}
+
+function stripFamily(args: readonly string[]): string[] {
+  return args[0] === '-4' || args[0] === '-6' ? args.slice(1) : [...args];
+}
+
+const TABLE_NAMES: Readonly<Record<string, string>> = { main: '254', default: '253', local: '255' };
+
+function parseRule(args: readonly string[]): KernelRule {
+  const rule: KernelRule = { priority: 0, src: 'all' };
+  for (let i = 0; i < args.length; i += 2) {
+    const [key, value] = [args[i], args[i + 1]];
+    if (key === 'pref' || key === 'priority') rule.priority = Number(value);
+    else if (key === 'from') [rule.src, rule.srclen] = splitPrefix(value);
+    else if (key === 'to') [rule.dst, rule.dstlen] = splitPrefix(value);
+    else if (key === 'iif' || key === 'oif') rule[key] = value;
+    else if (key === 'fwmark') {
+      const [mark, mask] = value.split('/');
+      rule.fwmark = `0x${Number(mark).toString(16)}`;
+      if (mask !== undefined && Number(mask) !== 0xffffffff) rule.fwmask = `0x${Number(mask).toString(16)}`;
+    } else if (key === 'lookup' || key === 'table') rule.table = TABLE_NAMES[value] ?? value;
+    else if (key === 'suppress_prefixlength') rule.suppress_prefixlen = Number(value);
+    else if (key === 'proto' || key === 'protocol') rule.protocol = value;
+    else throw new Error(`fake kernel: unsupported rule selector ${key}`);
+  }
+  return rule;
+}
+
+function splitPrefix(value: string): [string, number | undefined] {
+  const [address, length] = value.split('/');
+  return [address, length === undefined ? undefined : Number(length)];
+}
+
+const comparable = (r: KernelRule) => ({ ...r, protocol: undefined });
+
+/** `ip rule del` matches on what the command names; the rest may be anything. */
+function matchesGiven(rule: KernelRule, given: KernelRule): boolean {
+  return Object.entries(given).every(([key, value]) => value === undefined || (key === 'src' && value === 'all') || rule[key] === value);
+}
+
+function parseRoute(args: readonly string[]): KernelRoute {
+  const rest = [...args];
+  const route: KernelRoute = { dst: '' };
+  if (['unicast', 'blackhole', 'unreachable', 'prohibit', 'throw'].includes(rest[0])) {
+    const type = rest.shift() as string;
+    if (type !== 'unicast') route.type = type;
+  }
+  route.dst = rest.shift() ?? '';
+  for (let i = 0; i < rest.length; i += 2) {
+    const [key, value] = [rest[i], rest[i + 1]];
+    if (key === 'via') route.gateway = value;
+    else if (key === 'dev') route.dev = value;
+    else if (key === 'table') route.table = TABLE_NAMES[value] ?? value;
+    else if (key === 'proto') route.protocol = value;
+    else if (key === 'metric') route.metric = Number(value);
+    else throw new Error(`fake kernel: unsupported route attribute ${key}`);
+  }
+  if (route.table === '254') delete route.table;
+  if (route.gateway === undefined && route.type === undefined) route.scope = 'link';
+  return route;
+}

@@ -1,0 +1,12 @@
+export { commandFailed, commandLine, RUNNER, type Runner, type RunOptions, type RunResult } from './runner.js';
+export { ExecaRunner } from './execa-runner.js';
+export { RecordingRunner, type RecordedCall, type Responder } from './recording-runner.js';
+export { FakeKernel, type FakeKernelOptions } from './fake-kernel.js';
+export { ProcSysctlStore, SYSCTLS, type SysctlStore } from './sysctl-store.js';
+export { ownedByMwan } from './ownership.js';
+export { ruleEntryFromKernel, ruleEntryFromSpec, type KernelRule, type RuleEntry } from './kernel-rules.js';
+export { routeEntryFromKernel, routeEntryFromSpec, routeTable, type KernelRoute, type RouteEntry } from './kernel-routes.js';
+export { assertTablesFree, planRoutes, planRules, type RoutePlan, type RulePlan } from './reconcile.js';
+export { IpRoute2 } from './ip-route2.js';
+export { NftTable, type CounterValue } from './nft.js';
+export { Conntrack } from './conntrack.js';

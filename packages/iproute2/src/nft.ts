@@ -1,0 +1,64 @@
+import { inject, injectable } from 'tsyringe';
+import { NFT_FAMILY, NFT_TABLE, runtimeError } from '@mwan/core';
+import { RUNNER, type Runner } from './runner.js';
+
+const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
+
+export interface CounterValue {
+  packets: number;
+  bytes: number;
+}
+
+/**
+ * The nft side: only `table inet mwan` is ever named. A load is one `nft -f` transaction, so the
+ * table is replaced whole or not at all.
+ */
+@injectable()
+export class NftTable {
+  constructor(@inject(RUNNER) private readonly runner: Runner) {}
+
+  /** `nft -c`: parses and checks against the kernel, changes nothing. */
+  async check(text: string): Promise<void> {
+    const result = await this.runner.run('nft', ['-c', '-f', '-'], { input: text, reject: false });
+    if (result.exitCode !== 0) throw runtimeError(`nft rejected the ruleset:\n${(result.stderr || result.stdout).trimEnd()}`);
+  }
+
+  async load(text: string): Promise<void> {
+    const result = await this.runner.run('nft', ['-f', '-'], { input: text, reject: false });
+    if (result.exitCode !== 0) throw runtimeError(`nft -f failed:\n${(result.stderr || result.stdout).trimEnd()}`);
+  }
+
+  /** The table as nft lists it, or null when it does not exist. */
+  async current(): Promise<string | null> {
+    const result = await this.runner.run('nft', ['list', 'table', NFT_FAMILY, NFT_TABLE], { reject: false });
+    if (result.exitCode === 0) return result.stdout;
+    if (/No such file or directory/.test(result.stderr)) return null;
+    throw runtimeError(`nft list table ${TABLE} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  }
+
+  /** Named counter values of the table; empty when the table is absent. */
+  async counters(): Promise<Record<string, CounterValue>> {
+    const result = await this.runner.run('nft', ['-j', 'list', 'counters', 'table', NFT_FAMILY, NFT_TABLE], { reject: false });
+    if (result.exitCode !== 0) return {};
+    const counters: Record<string, CounterValue> = {};
+    try {
+      const data = JSON.parse(result.stdout) as { nftables?: Array<{ counter?: { name: string; packets: number; bytes: number } }> };
+      for (const item of data.nftables ?? []) {
+        if (item.counter) counters[item.counter.name] = { packets: item.counter.packets, bytes: item.counter.bytes };
+      }
+    } catch (error) {
+      throw runtimeError(`cannot read the output of nft -j list counters: ${(error as Error).message}`, error);
+    }
+    return counters;
+  }
+
+  /** A script that puts `previous` back (or removes the table when there was none), in one transaction. */
+  static restoreScript(previous: string | null): string {
+    const reset = `table ${TABLE}\ndelete table ${TABLE}\n`;
+    return previous === null ? reset : `${reset}${previous.endsWith('\n') ? previous : `${previous}\n`}`;
+  }
+
+  static removeScript(): string {
+    return NftTable.restoreScript(null);
+  }
+}
