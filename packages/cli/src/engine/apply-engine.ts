@@ -18,6 +18,8 @@ export interface ApplyRequest {
   dryRun?: boolean;
   keepConnections?: boolean;
   waitSeconds: number;
+  /** Only these links take new connections (health checks); default all. */
+  active?: readonly string[];
 }
 
 export interface ApplyReport {
@@ -66,7 +68,7 @@ export class ApplyEngine {
   async apply(request: ApplyRequest): Promise<ApplyReport> {
     // Render and check before the lock: a bad config or ruleset never waits for, or blocks, anyone.
     let previous = await readState(request.runDir);
-    let desired = await loadDesired(request.configPath, { strategy: request.strategy, previousMarks: marksOf(previous) });
+    let desired = await loadDesired(request.configPath, { strategy: request.strategy, previousMarks: marksOf(previous), active: request.active });
     await this.step('check', () => this.nft.check(desired.rendered.nft));
     if (request.dryRun) return this.dryRun(request, desired, previous);
 
@@ -76,7 +78,7 @@ export class ApplyEngine {
       const latest = await readState(request.runDir);
       if (latest?.applied !== previous?.applied) {
         previous = latest;
-        desired = await loadDesired(request.configPath, { strategy: request.strategy, previousMarks: marksOf(previous) });
+        desired = await loadDesired(request.configPath, { strategy: request.strategy, previousMarks: marksOf(previous), active: request.active });
         await this.step('check', () => this.nft.check(desired.rendered.nft));
       }
       return await this.applyLocked(request, desired, previous);

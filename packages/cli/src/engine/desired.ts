@@ -15,6 +15,8 @@ export interface DesiredOptions {
   /** `--strategy NAME`. */
   strategy?: string;
   previousMarks?: Readonly<Record<string, number>>;
+  /** Links new connections may use (`mwan watch` after a health change); default all. */
+  active?: readonly string[];
 }
 
 export async function loadDesired(configPath: string, options: DesiredOptions = {}): Promise<Desired> {
@@ -22,7 +24,9 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
   const config = loadConfigFile(path);
   const model = buildModel(config, { strategy: options.strategy, previousMarks: options.previousMarks });
   const strategy = await loadStrategy(model.strategy.name, { configDir: dirname(path) });
-  return { configPath: path, model, strategy, rendered: render(model, strategy.strategy) };
+  // Names the config no longer has are ignored; none left means all links, never an empty map.
+  const active = options.active?.filter((name) => model.links.some((l) => l.name === name));
+  return { configPath: path, model, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
 }
 
 /** A link that stays keeps its mark, so its connections keep their way across applies. */
