@@ -23,7 +23,8 @@ export function parseConfig(text: string, source = 'config'): Config {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw configError(`${source}: not valid JSON (${(error as Error).message})`);
+    // One line per problem: V8's message quotes the offending text, newlines included.
+    throw configError(`${source}: not valid JSON (${(error as Error).message.replace(/\s*\n\s*/g, ' ')})`);
   }
   return validateConfig(data);
 }

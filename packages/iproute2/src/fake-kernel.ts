@@ -14,6 +14,8 @@ export interface FakeKernelOptions {
   sysctls?: Readonly<Record<string, string>>;
   /** Conntrack entry counts by mark. */
   conntrack?: Readonly<Record<number, number>>;
+  /** Calls to fail: command line prefix (`ip rule del pref 31001 fwmark 0x2`) → the error printed. */
+  fail?: Readonly<Record<string, string>>;
 }
 
 const DEFAULT_RULES: KernelRule[] = [
@@ -36,6 +38,7 @@ export class FakeKernel implements SysctlStore {
   readonly sysctls: Map<string, string>;
   readonly conntrack: Map<number, number>;
   private readonly interfaces?: Set<string>;
+  private readonly failures: [string, string][];
   /** Where sysctl writes are noted, so they show in a transcript. */
   recorder?: Pick<RecordingRunner, 'note'>;
 
@@ -46,9 +49,12 @@ export class FakeKernel implements SysctlStore {
     this.sysctls = new Map(Object.entries(options.sysctls ?? { 'net/ipv4/ip_forward': '0' }));
     this.conntrack = new Map(Object.entries(options.conntrack ?? {}).map(([k, v]) => [Number(k), v]));
     if (options.interfaces) this.interfaces = new Set(options.interfaces);
+    this.failures = Object.entries(options.fail ?? {});
   }
 
   readonly respond: Responder = (call: RecordedCall) => {
+    const failure = this.failures.find(([prefix]) => call.line === prefix || call.line.startsWith(`${prefix} `));
+    if (failure) return fail(failure[1]);
     if (call.file === 'ip') return this.ip(stripFamily(call.args));
     if (call.file === 'nft') return this.nft(call.args, call.input ?? '');
     if (call.file === 'conntrack') return this.conntrackCall(call.args);

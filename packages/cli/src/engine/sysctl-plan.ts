@@ -31,7 +31,7 @@ export async function planSysctls(
   const wanted = new Set(desired.map((s) => s.path));
   for (const spec of desired) {
     const current = await store.read(spec.path);
-    if (current === undefined) throw runtimeError(`sysctl ${sysctlName(spec.path)}: /proc/sys/${spec.path} does not exist (${spec.why})`);
+    if (current === undefined) throw runtimeError(missing(spec));
     const prior = recorded.get(spec.path);
     if (current === spec.value) {
       if (prior && prior.value === spec.value) records.push(prior);
@@ -47,4 +47,11 @@ export async function planSysctls(
     if (current === record.value) writes.push({ path: record.path, value: record.previous, before: current });
   }
   return { writes, records };
+}
+
+function missing(spec: SysctlSpec): string {
+  const iface = /^net\/ipv[46]\/conf\/([^/]+)\//.exec(spec.path)?.[1];
+  return iface !== undefined
+    ? `interface "${iface}" does not exist (no /proc/sys/${spec.path})`
+    : `sysctl ${sysctlName(spec.path)} does not exist (no /proc/sys/${spec.path})`;
 }
