@@ -1,0 +1,221 @@
+import { describe, expect, it } from '@jest/globals';
+import { resolveHealth, type HealthConfig } from '@mwan/core';
+import { Failover, RETRY_MS, type FailoverLink } from './failover.js';
+import { FakeClock } from './fake-clock.js';
+import type { HealthFile } from './health-file.js';
+import type { HookRunner } from './hook.js';
+import type { ProbedLink, ProbeOutcome, Prober } from './probe.js';
+
+const link = (name: string, mark: number, priority = 0, config: HealthConfig = {}): FailoverLink => ({
+  name, interface: `wan${mark}`, mark, priority, health: resolveHealth({ targets: ['172.16.1.100'] }, config),
+});
+
+/** Links answer unless listed in `dead`; an answer takes 1 ms, a loss the link's timeout. */
+class SwitchProber implements Prober {
+  readonly dead = new Set<string>();
+  constructor(private readonly clock: FakeClock) {}
+  async probe(l: ProbedLink): Promise<ProbeOutcome> {
+    if (!this.dead.has(l.name)) {
+      await this.clock.sleep(1);
+      return { ok: true, rttMs: 1 };
+    }
+    await this.clock.sleep(l.health.timeout * 1000);
+    return { ok: false, error: 'timeout' };
+  }
+}
+
+function setup(options: { failApplies?: number } = {}) {
+  const clock = new FakeClock(0);
+  const prober = new SwitchProber(clock);
+  const applies: { at: number; active: string[] }[] = [];
+  const flushes: number[] = [];
+  const hooks: Record<string, string>[] = [];
+  const log: string[] = [];
+  const files: HealthFile[] = [];
+  let failures = options.failApplies ?? 0;
+  const hookRunner: HookRunner = {
+    run: async (path, env) => {
+      hooks.push({ path, ...env });
+      return { exitCode: 0, output: '' };
+    },
+  };
+  const failover = new Failover({
+    clock,
+    prober,
+    apply: async (active) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('nft -f failed');
+      }
+      applies.push({ at: clock.now(), active: [...active] });
+    },
+    flush: async (mark) => {
+      flushes.push(mark);
+      return 7;
+    },
+    hooks: hookRunner,
+    log: (line) => log.push(line),
+    writeHealth: async (file) => {
+      files.push(file);
+    },
+    pid: 4242,
+  });
+  /** The next `n` applies fail. */
+  const failNext = (n: number) => {
+    failures = n;
+  };
+  return { clock, prober, applies, flushes, hooks, log, files, failover, failNext };
+}
+
+describe('Failover', () => {
+  it('applies the best tier at start, then fails over to the links left and back', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2), link('backup', 3, 1)], '/etc/mwan/mwan.json');
+    expect(t.applies).toEqual([{ at: 0, active: ['isp1', 'isp2'] }]);
+    expect(t.log).toEqual(['active links: isp1, isp2']);
+
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp1']]);
+    expect(t.applies[1].at).toBeLessThanOrEqual(1800);
+    expect(t.flushes).toEqual([2]);
+    expect(t.log.slice(1)).toEqual([
+      'link isp2 down after 3 failed probes (last: timeout)',
+      'active links: isp1 (was isp1, isp2)',
+      'link isp2: deleted 7 conntrack entries',
+    ]);
+
+    t.prober.dead.delete('isp2');
+    await t.clock.advance(3000);
+    expect(t.applies.map((a) => a.active).at(-1)).toEqual(['isp1', 'isp2']);
+    expect(t.log.at(-1)).toBe('active links: isp1, isp2 (was isp1)');
+    expect(t.flushes).toEqual([2]);
+    await t.failover.stop();
+  });
+
+  it('moves to the backup tier only when every primary is down, and flushes nothing that is up', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2), link('backup', 3, 1)], 'c');
+    t.prober.dead.add('isp1');
+    await t.clock.advance(3000);
+    expect(t.applies.at(-1)!.active).toEqual(['isp2']);
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.applies.at(-1)!.active).toEqual(['backup']);
+    expect(t.flushes.sort()).toEqual([1, 2]);
+    t.prober.dead.clear();
+    await t.clock.advance(3000);
+    expect(t.applies.at(-1)!.active).toEqual(['isp1', 'isp2']);
+    // The backup's connections still work: kept.
+    expect(t.flushes.sort()).toEqual([1, 2]);
+    await t.failover.stop();
+  });
+
+  it('keeps the last set when every link is down, says so, and recovers', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    t.prober.dead.add('isp1');
+    await t.clock.advance(3000);
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp2']]);
+    expect(t.log).toContain('all links down: keeping isp2 in use');
+    expect(t.failover.status).toMatchObject({ allDown: true, applied: ['isp2'] });
+    expect(t.files.at(-1)).toMatchObject({ allDown: true, active: ['isp2'] });
+    // isp2 is still in the ruleset: its connections are not deleted.
+    expect(t.flushes).toEqual([1]);
+    t.prober.dead.delete('isp1');
+    await t.clock.advance(3000);
+    expect(t.applies.at(-1)!.active).toEqual(['isp1']);
+    expect(t.failover.status.allDown).toBe(false);
+    expect(t.flushes).toEqual([1, 2]);
+    await t.failover.stop();
+  });
+
+  it('runs the hook of the link with its name and state, after the apply', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2, 0, { hook: '/usr/local/bin/on-change' })], 'c');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    t.prober.dead.delete('isp2');
+    await t.clock.advance(3000);
+    await t.failover.idle();
+    expect(t.hooks).toEqual([
+      { path: '/usr/local/bin/on-change', MWAN_LINK: 'isp2', MWAN_STATE: 'down', MWAN_INTERFACE: 'wan2', MWAN_MARK: '2', MWAN_ACTIVE: 'isp1' },
+      { path: '/usr/local/bin/on-change', MWAN_LINK: 'isp2', MWAN_STATE: 'up', MWAN_INTERFACE: 'wan2', MWAN_MARK: '2', MWAN_ACTIVE: 'isp1,isp2' },
+    ]);
+    await t.failover.stop();
+  });
+
+  it('does not delete connections when flushConnections is false', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2, 0, { flushConnections: false })], 'c');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.applies.at(-1)!.active).toEqual(['isp1']);
+    expect(t.flushes).toEqual([]);
+    await t.failover.stop();
+  });
+
+  it('logs a failed apply and tries again until it works', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    t.failNext(2);
+    t.prober.dead.add('isp2');
+    await t.clock.advance(1800 + 2 * RETRY_MS + 100);
+    expect(t.log.filter((l) => l.startsWith('apply of active links isp1 failed: nft -f failed'))).toHaveLength(2);
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp1']]);
+    // Connections of isp2 go only once the ruleset no longer selects it.
+    expect(t.flushes).toEqual([2]);
+    await t.failover.stop();
+  });
+
+  it('throws when the first apply fails, leaving nothing running', async () => {
+    const t = setup({ failApplies: 1 });
+    await expect(t.failover.start([link('isp1', 1)], 'c')).rejects.toThrow('nft -f failed');
+    await t.clock.advance(10_000);
+    expect(t.applies).toEqual([]);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('applies again on reload, keeping the health of links that stay', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    await t.failover.reload([link('isp1', 1, 0, { interval: 1 }), link('isp2', 2), link('isp3', 3)], 'c');
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp1'], ['isp1', 'isp3']]);
+    expect(t.failover.status.states).toEqual({ isp1: 'up', isp2: 'down', isp3: 'up' });
+    await t.failover.stop();
+  });
+
+  it('re-applies a few times, not a hundred, for a link flapping every 0.3 s', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    for (let i = 0; i < 100; i++) {
+      if (i % 2 === 0) t.prober.dead.add('isp2');
+      else t.prober.dead.delete('isp2');
+      await t.clock.advance(300);
+    }
+    expect(t.applies.length - 1).toBeGreaterThan(0);
+    expect(t.applies.length - 1).toBeLessThanOrEqual(3);
+    expect(t.failover.status.applied).toEqual(['isp1']);
+    await t.failover.stop();
+  });
+
+  it('writes health.json with each link\'s state, RTT and loss', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2), link('spare', 3, 1, { enabled: false })], '/etc/mwan/mwan.json');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(2000);
+    await t.failover.stop();
+    const file = t.files.at(-1)!;
+    expect(file).toMatchObject({ version: 1, pid: 4242, config: '/etc/mwan/mwan.json', active: ['isp1'], allDown: false });
+    expect(file.links).toEqual([
+      { name: 'isp1', interface: 'wan1', mark: 1, priority: 0, checked: true, state: 'up', since: new Date(0).toISOString(), rttMs: 1, lossPercent: 0, probes: 4 },
+      // Answered at 0 ms (before it died), then lost at 500, 1000 and 1500 ms: down at 1800 ms.
+      expect.objectContaining({ name: 'isp2', state: 'down', since: new Date(1800).toISOString(), rttMs: 1, lossPercent: 75, probes: 4, lastError: 'timeout' }),
+      expect.objectContaining({ name: 'spare', checked: false, state: 'up', probes: 0, lossPercent: null }),
+    ]);
+  });
+});

@@ -1,0 +1,251 @@
+import { activeLinks, MwanError, type LinkState } from '@mwan/core';
+import { changeMessage, listOf } from './change-message.js';
+import type { Clock } from './clock.js';
+import type { HealthFile, LinkHealthRecord } from './health-file.js';
+import { hookEnv, type HookRunner } from './hook.js';
+import { lossPercent, type LinkHealth } from './link-health.js';
+import { HealthMonitor, type LinkChange } from './monitor.js';
+import type { ProbedLink, Prober } from './probe.js';
+
+/** After a failed apply, try again this much later (and again, until it works or the set changes). */
+export const RETRY_MS = 2000;
+/** health.json is rewritten at least this often while probes run (RTT and loss move). */
+export const HEALTH_WRITE_MS = 1000;
+
+export interface FailoverLink extends ProbedLink {
+  priority: number;
+}
+
+export interface FailoverDeps {
+  clock: Clock;
+  prober: Prober;
+  /** Applies the config with only `active` links taking new connections; throws on failure. */
+  apply(active: readonly string[]): Promise<void>;
+  /** Deletes the conntrack entries carrying `mark`; returns how many. */
+  flush(mark: number): Promise<number>;
+  hooks: HookRunner;
+  log(line: string): void;
+  writeHealth(file: HealthFile): Promise<void>;
+  pid?: number;
+}
+
+/**
+ * The daemon's logic, without I/O of its own: health changes → the active set (`activeLinks`)
+ * → one atomic apply → conntrack entries of links that are down and out of the ruleset deleted
+ * → hooks. Everything that changes the router runs one step at a time, in order; a failure is
+ * logged and retried, never fatal.
+ */
+export class Failover {
+  private readonly monitor: HealthMonitor;
+  private links: FailoverLink[] = [];
+  private configPath = '';
+  /** What the ruleset has now: undefined until the first apply worked. */
+  private applied: string[] | undefined;
+  /** The config changed since the last apply (a reload), or the last apply failed. */
+  private dirty = true;
+  private allDown = false;
+  /** Down links whose connections were deleted since they went down. */
+  private readonly flushed = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private hookQueue: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
+  private retrying = false;
+  private writes: Promise<void> = Promise.resolve();
+  private lastWrite = Number.NEGATIVE_INFINITY;
+  private lastError?: string;
+
+  constructor(private readonly deps: FailoverDeps) {
+    this.monitor = new HealthMonitor({
+      clock: deps.clock,
+      prober: deps.prober,
+      onChange: (change) => this.changed(change),
+      onProbe: () => this.probed(),
+    });
+  }
+
+  /** Applies the best tier and starts probing. A failed first apply throws: nothing is running then. */
+  async start(links: readonly FailoverLink[], configPath: string): Promise<void> {
+    this.links = [...links];
+    this.configPath = configPath;
+    this.monitor.start(this.links);
+    await this.enqueue(() => this.reconcile());
+    if (this.applied === undefined) {
+      await this.stop();
+      throw new MwanError('runtime', this.lastError ?? 'the first apply failed');
+    }
+  }
+
+  /**
+   * A new config: links that stay keep their health, then the whole config is applied again
+   * (weights or the strategy may have changed even when the active set did not).
+   */
+  async reload(links: readonly FailoverLink[], configPath: string): Promise<void> {
+    const kept = new Map([...this.monitor.snapshot()].filter(([name]) => {
+      const before = this.links.find((l) => l.name === name);
+      const after = links.find((l) => l.name === name);
+      return before && after && before.interface === after.interface;
+    }));
+    await this.monitor.stop();
+    this.links = [...links];
+    this.configPath = configPath;
+    for (const name of [...this.flushed]) if (!links.some((l) => l.name === name)) this.flushed.delete(name);
+    this.dirty = true;
+    this.monitor.start(this.links, kept);
+    await this.enqueue(() => this.reconcile());
+  }
+
+  /** Stops probing and waits for what is under way; the ruleset stays as it is. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.monitor.stop();
+    await this.queue;
+    await this.hookQueue;
+    await this.writeHealth().catch(() => undefined);
+  }
+
+  /** The active set as applied, and each link's state. */
+  get status(): { applied: string[] | undefined; allDown: boolean; states: Record<string, LinkState> } {
+    return { applied: this.applied ? [...this.applied] : undefined, allDown: this.allDown, states: this.monitor.states() };
+  }
+
+  /** Resolves when every queued step (applies, flushes, hooks) is done. */
+  async idle(): Promise<void> {
+    await this.queue;
+    await this.hookQueue;
+  }
+
+  private changed(change: LinkChange): void {
+    this.deps.log(changeMessage(change));
+    if (change.to === 'up') this.flushed.delete(change.link);
+    void this.enqueue(async () => {
+      await this.reconcile();
+      this.runHook(change);
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(step).catch((error: unknown) => this.deps.log(`internal error: ${messageOf(error)}`));
+    return this.queue;
+  }
+
+  /** Makes the ruleset match the links' health; on failure, logs and schedules another try. */
+  private async reconcile(): Promise<void> {
+    const states = this.monitor.states();
+    const best = activeLinks(this.links, states);
+    if (!best) {
+      if (!this.allDown) this.deps.log(`all links down: keeping ${listOf(this.applied ?? this.links.map((l) => l.name))} in use`);
+      this.allDown = true;
+    } else {
+      this.allDown = false;
+    }
+    // All down: keep what is applied; nothing applied yet (a start with every link dead is not
+    // known yet, links start up) falls back to every link.
+    const target = best ?? this.applied?.filter((n) => this.links.some((l) => l.name === n)) ?? this.links.map((l) => l.name);
+    if (this.dirty || !sameSet(target, this.applied)) {
+      try {
+        await this.deps.apply(target);
+      } catch (error) {
+        this.lastError = messageOf(error);
+        this.deps.log(`apply of active links ${listOf(target)} failed: ${this.lastError}; trying again in ${RETRY_MS / 1000} s`);
+        this.dirty = true;
+        this.scheduleRetry();
+        return;
+      }
+      const before = this.applied;
+      this.applied = [...target];
+      this.dirty = false;
+      if (!before || !sameSet(target, before)) this.deps.log(`active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
+    }
+    await this.flushDead(states);
+    await this.writeHealth().catch((error: unknown) => this.deps.log(messageOf(error)));
+  }
+
+  /** Connections of a dead link that the ruleset no longer selects are deleted, so clients reconnect elsewhere. */
+  private async flushDead(states: Record<string, LinkState>): Promise<void> {
+    for (const link of this.links) {
+      if (states[link.name] !== 'down' || this.applied?.includes(link.name) || this.flushed.has(link.name)) continue;
+      this.flushed.add(link.name);
+      if (!link.health.flushConnections) continue;
+      try {
+        const count = await this.deps.flush(link.mark);
+        this.deps.log(`link ${link.name}: deleted ${count} conntrack entr${count === 1 ? 'y' : 'ies'}`);
+      } catch (error) {
+        this.deps.log(`link ${link.name}: deleting its conntrack entries failed: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retrying || this.stopping.signal.aborted) return;
+    this.retrying = true;
+    void this.deps.clock.sleep(RETRY_MS, this.stopping.signal).then(() => {
+      this.retrying = false;
+      if (!this.stopping.signal.aborted) void this.enqueue(() => this.reconcile());
+    });
+  }
+
+  /** Hooks run one after another but apart from the failover steps: a slow hook delays nothing. */
+  private runHook(change: LinkChange): void {
+    const link = this.links.find((l) => l.name === change.link);
+    const hook = link?.health.hook;
+    if (!link || !hook) return;
+    const env = hookEnv({ link: link.name, to: change.to, interface: link.interface, mark: link.mark, active: this.applied ?? [] });
+    this.hookQueue = this.hookQueue.then(async () => {
+      try {
+        const result = await this.deps.hooks.run(hook, env);
+        if (result.exitCode !== 0) this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) exited with ${result.exitCode}${result.output ? `: ${result.output.trim().split('\n')[0]}` : ''}`);
+      } catch (error) {
+        this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) failed: ${messageOf(error)}`);
+      }
+    });
+  }
+
+  private probed(): void {
+    // RTT and loss move with every probe: rewritten at most every HEALTH_WRITE_MS; changes write at once.
+    if (this.deps.clock.now() - this.lastWrite >= HEALTH_WRITE_MS) void this.writeHealth().catch(() => undefined);
+  }
+
+  healthFile(): HealthFile {
+    const snapshot = this.monitor.snapshot();
+    return {
+      version: 1,
+      pid: this.deps.pid ?? process.pid,
+      updated: new Date(this.deps.clock.now()).toISOString(),
+      config: this.configPath,
+      active: [...(this.applied ?? [])],
+      allDown: this.allDown,
+      links: this.links.map((link) => record(link, snapshot.get(link.name))),
+    };
+  }
+
+  /** Writes one at a time, each with the state of its own moment. */
+  private writeHealth(): Promise<void> {
+    this.lastWrite = this.deps.clock.now();
+    const write = this.writes.then(() => this.deps.writeHealth(this.healthFile()));
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+}
+
+function record(link: FailoverLink, health: LinkHealth | undefined): LinkHealthRecord {
+  const loss = health ? lossPercent(health) : undefined;
+  return {
+    name: link.name,
+    interface: link.interface,
+    mark: link.mark,
+    priority: link.priority,
+    checked: link.health.enabled,
+    state: health?.state ?? 'up',
+    since: new Date(health?.since ?? 0).toISOString(),
+    rttMs: health?.lastRttMs ?? null,
+    lossPercent: loss === undefined ? null : Math.round(loss * 10) / 10,
+    probes: health?.probes ?? 0,
+    ...(health?.lastError !== undefined ? { lastError: health.lastError } : {}),
+  };
+}
+
+function sameSet(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((n) => b.includes(n));
+}
+
+const messageOf = (error: unknown) => (error instanceof MwanError ? error.problems.join('; ') : (error as Error)?.message ?? String(error));

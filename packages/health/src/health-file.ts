@@ -1,0 +1,70 @@
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runtimeError, type LinkState } from '@mwan/core';
+
+/**
+ * `<run-dir>/health.json`, beside the apply engine's state.json (which it leaves alone): what
+ * `mwan watch` knows of each link, for `mwan status` and for people.
+ */
+export interface HealthFile {
+  version: 1;
+  /** The watch process; a file whose pid is dead is stale. */
+  pid: number;
+  updated: string;
+  config: string;
+  /** Links new connections may use, as last applied. */
+  active: string[];
+  /** Every checked link is down: the last active set is kept. */
+  allDown: boolean;
+  links: LinkHealthRecord[];
+}
+
+export interface LinkHealthRecord {
+  name: string;
+  interface: string;
+  mark: number;
+  priority: number;
+  /** False: health checks are disabled for this link (no targets or `enabled: false`); always up. */
+  checked: boolean;
+  state: LinkState;
+  since: string;
+  /** Last answered probe's round-trip time. */
+  rttMs: number | null;
+  /** Percent of the last (up to 20) probe rounds that got no answer. */
+  lossPercent: number | null;
+  probes: number;
+  lastError?: string;
+}
+
+export const healthPath = (runDir: string) => join(runDir, 'health.json');
+
+export async function writeHealthFile(runDir: string, file: HealthFile): Promise<void> {
+  const path = healthPath(runDir);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw runtimeError(`cannot write ${path}: ${(error as Error).message}`, error);
+  }
+}
+
+/** The file, or null when there is none (watch never ran here). */
+export async function readHealthFile(runDir: string): Promise<HealthFile | null> {
+  const path = healthPath(runDir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw runtimeError(`cannot read ${path}: ${(error as Error).message}`, error);
+  }
+  try {
+    const data = JSON.parse(text) as HealthFile;
+    if (data?.version !== 1 || !Array.isArray(data.links)) throw new Error('not a version 1 health file');
+    return data;
+  } catch (error) {
+    throw runtimeError(`${path} is not a valid health file (${(error as Error).message}); remove it`, error);
+  }
+}

@@ -1,0 +1,105 @@
+import { LOSS_WINDOW, type HealthModel, type LinkState } from '@mwan/core';
+import type { ProbeOutcome } from './probe.js';
+
+/** Flap damping: each quick relapse doubles the successes needed to come back, up to this many times. */
+export const MAX_FLAP_DOUBLINGS = 3;
+
+/** Everything known about one link's health. Plain data: the monitor keeps one per link. */
+export interface LinkHealth {
+  state: LinkState;
+  /** When the state last changed (ms since the epoch; the monitor's start for the first state). */
+  since: number;
+  /** Consecutive failed probe rounds; reset by a success. */
+  failures: number;
+  /** Consecutive successful probe rounds; reset by a failure. */
+  successes: number;
+  /** Outcomes of the last LOSS_WINDOW rounds, oldest first: false = no answer. */
+  window: boolean[];
+  probes: number;
+  lastRttMs?: number;
+  lastError?: string;
+  /** Quick relapses (down again within LOSS_WINDOW rounds of coming up) not yet forgiven. */
+  flaps: number;
+  /** Rounds since the link last came up; Infinity when it never went down. */
+  roundsUp: number;
+}
+
+/** A state change decided by `observe`; the monitor adds the link's name. */
+export interface HealthChange {
+  from: LinkState;
+  to: LinkState;
+  at: number;
+  /** What decided it. */
+  reason:
+    | { kind: 'failures'; count: number; lastError: string }
+    | { kind: 'loss'; lossPercent: number; maxLoss: number }
+    | { kind: 'successes'; count: number; rttMs: number };
+}
+
+export function initialHealth(now: number): LinkHealth {
+  return { state: 'up', since: now, failures: 0, successes: 0, window: [], probes: 0, flaps: 0, roundsUp: Infinity };
+}
+
+/** Percent of the last LOSS_WINDOW rounds that got no answer; undefined before the first. */
+export function lossPercent(health: Pick<LinkHealth, 'window'>): number | undefined {
+  if (!health.window.length) return undefined;
+  return (100 * health.window.filter((ok) => !ok).length) / health.window.length;
+}
+
+/** Successes needed to come back up: `up`, doubled for each unforgiven relapse. */
+export function successesNeeded(health: Pick<LinkHealth, 'flaps'>, settings: Pick<HealthModel, 'up'>): number {
+  return settings.up * 2 ** Math.min(health.flaps, MAX_FLAP_DOUBLINGS);
+}
+
+/**
+ * One probe round's outcome applied to a link's health: pure, so every rule is tested without a
+ * network or a clock.
+ * - A round fails when nothing answered, or the answer came slower than `maxRtt`.
+ * - Up → down after `down` failed rounds in a row, or when more than `maxLoss` percent of a full
+ *   window of LOSS_WINDOW rounds got no answer.
+ * - Down → up after `successesNeeded` good rounds in a row, with the loss no longer over `maxLoss`.
+ * - Hysteresis alone lets a link that flaps in step with the probes go up and down every few
+ *   rounds. So a link that fails again within LOSS_WINDOW rounds of coming back needs twice the
+ *   successes next time (at most 2^MAX_FLAP_DOUBLINGS times); LOSS_WINDOW rounds up in a row
+ *   forgive it.
+ */
+export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: HealthModel, now: number): { health: LinkHealth; change?: HealthChange } {
+  const slow = outcome.ok && settings.maxRtt !== undefined && outcome.rttMs > settings.maxRtt;
+  const good = outcome.ok && !slow;
+  const window = [...health.window, outcome.ok].slice(-LOSS_WINDOW);
+  const next: LinkHealth = {
+    ...health,
+    window,
+    probes: health.probes + 1,
+    failures: good ? 0 : health.failures + 1,
+    successes: good ? health.successes + 1 : 0,
+    roundsUp: health.state === 'up' ? health.roundsUp + 1 : health.roundsUp,
+  };
+  if (outcome.ok) next.lastRttMs = outcome.rttMs;
+  if (!good) next.lastError = outcome.ok ? `rtt ${round(outcome.rttMs)} ms over maxRtt ${settings.maxRtt} ms` : outcome.error;
+  else delete next.lastError;
+  if (next.state === 'up' && next.roundsUp >= LOSS_WINDOW) next.flaps = 0;
+
+  const loss = lossPercent(next) as number;
+  const lossy = settings.maxLoss !== undefined && loss > settings.maxLoss;
+  if (health.state === 'up') {
+    let reason: HealthChange['reason'] | undefined;
+    if (next.failures >= settings.down) reason = { kind: 'failures', count: next.failures, lastError: next.lastError ?? 'failed' };
+    else if (lossy && window.length >= LOSS_WINDOW) reason = { kind: 'loss', lossPercent: round(loss), maxLoss: settings.maxLoss as number };
+    if (!reason) return { health: next };
+    const relapse = health.roundsUp < LOSS_WINDOW;
+    return {
+      health: { ...next, state: 'down', since: now, successes: 0, flaps: relapse ? next.flaps + 1 : next.flaps, roundsUp: 0 },
+      change: { from: 'up', to: 'down', at: now, reason },
+    };
+  }
+  if (next.successes >= successesNeeded(next, settings) && !lossy) {
+    return {
+      health: { ...next, state: 'up', since: now, failures: 0, roundsUp: 0 },
+      change: { from: 'down', to: 'up', at: now, reason: { kind: 'successes', count: next.successes, rttMs: next.lastRttMs ?? 0 } },
+    };
+  }
+  return { health: next };
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;

@@ -1,0 +1,123 @@
+import { describe, expect, it } from '@jest/globals';
+import { resolveHealth, type HealthConfig } from '@mwan/core';
+import { FakeClock } from './fake-clock.js';
+import { HealthMonitor, type LinkChange } from './monitor.js';
+import type { ProbedLink, ProbeOutcome, Prober } from './probe.js';
+
+const link = (name: string, config: HealthConfig = {}): ProbedLink => ({
+  name, interface: `if-${name}`, mark: 1, health: resolveHealth({ targets: ['10.0.0.1'] }, config),
+});
+
+/**
+ * A prober whose links answer after `rttMs` of fake time while `reachable(link, now)` says so at
+ * send time, and otherwise time out (after the link's timeout), like ping -W.
+ */
+class FakeProber implements Prober {
+  readonly sent: { link: string; at: number }[] = [];
+  constructor(private readonly clock: FakeClock, private readonly reachable: (link: string, now: number) => boolean, private readonly rttMs = 1) {}
+
+  async probe(link: ProbedLink): Promise<ProbeOutcome> {
+    const at = this.clock.now();
+    this.sent.push({ link: link.name, at });
+    if (this.reachable(link.name, at)) {
+      await this.clock.sleep(this.rttMs);
+      return { ok: true, rttMs: this.rttMs };
+    }
+    await this.clock.sleep(link.health.timeout * 1000);
+    return { ok: false, error: 'timeout' };
+  }
+}
+
+function setup(reachable: (link: string, now: number) => boolean) {
+  const clock = new FakeClock(0);
+  const prober = new FakeProber(clock, reachable);
+  const changes: LinkChange[] = [];
+  const monitor = new HealthMonitor({ clock, prober, onChange: (c) => changes.push(c) });
+  return { clock, prober, changes, monitor };
+}
+
+describe('HealthMonitor', () => {
+  it('probes each checked link every interval and never a disabled one', async () => {
+    const { clock, prober, monitor } = setup(() => true);
+    monitor.start([link('a'), link('b', { interval: 1 }), link('c', { enabled: false })]);
+    await clock.advance(2000);
+    const at = (name: string) => prober.sent.filter((s) => s.link === name).map((s) => s.at);
+    expect(at('a')).toEqual([0, 500, 1000, 1500, 2000]);
+    expect(at('b')).toEqual([0, 1000, 2000]);
+    expect(at('c')).toEqual([]);
+    expect(monitor.states()).toEqual({ a: 'up', b: 'up', c: 'up' });
+    await monitor.stop();
+    const sent = prober.sent.length;
+    await clock.advance(5000);
+    expect(prober.sent).toHaveLength(sent);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('detects a dead link within 2 s with the defaults, whenever it dies', async () => {
+    for (const diesAt of [0, 1, 250, 499, 500, 501, 777, 999]) {
+      const { clock, changes, monitor } = setup((name, now) => name !== 'b' || now < 5000 + diesAt);
+      monitor.start([link('a'), link('b')]);
+      await clock.advance(9000);
+      await monitor.stop();
+      expect(changes.map((c) => [c.link, c.to])).toEqual([['b', 'down']]);
+      expect(changes[0].at - (5000 + diesAt)).toBeLessThanOrEqual(1800);
+      expect(changes[0].at - (5000 + diesAt)).toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  it('brings a link back within 1.5 s of it answering again', async () => {
+    const { clock, changes, monitor } = setup((name, now) => !(now >= 1000 && now < 6200));
+    monitor.start([link('a')]);
+    await clock.advance(10_000);
+    await monitor.stop();
+    expect(changes.map((c) => c.to)).toEqual(['down', 'up']);
+    expect(changes[1].at - 6200).toBeLessThanOrEqual(1500);
+  });
+
+  it('holds a link that flaps every 0.3 s down instead of following it', async () => {
+    // Down and up every 300 ms for 30 s: 100 flips.
+    const { clock, changes, monitor } = setup((name, now) => Math.floor(now / 300) % 2 === 0 || now >= 30_000);
+    monitor.start([link('a')]);
+    await clock.advance(30_000);
+    const during = changes.length;
+    expect(during).toBeGreaterThan(0);
+    expect(during).toBeLessThanOrEqual(3);
+    expect(monitor.states().a).toBe('down');
+    // Once it is steady again it comes back, needing more successes than a first recovery.
+    await clock.advance(10_000);
+    await monitor.stop();
+    expect(changes.at(-1)).toMatchObject({ to: 'up' });
+    expect(changes.at(-1)!.at - 30_000).toBeGreaterThan(1500);
+    expect(changes.at(-1)!.at - 30_000).toBeLessThanOrEqual(3500);
+  });
+
+  it('keeps the health of links that stay across a restart', async () => {
+    const { clock, monitor } = setup((name) => name !== 'b');
+    monitor.start([link('a'), link('b')]);
+    await clock.advance(3000);
+    expect(monitor.states()).toEqual({ a: 'up', b: 'down' });
+    const kept = monitor.snapshot();
+    await monitor.stop();
+    monitor.start([link('b'), link('c')], kept);
+    expect(monitor.states()).toEqual({ b: 'down', c: 'up' });
+    expect(monitor.snapshot().get('b')!.probes).toBe(kept.get('b')!.probes);
+    await monitor.stop();
+  });
+
+  it('gives up on a probe that hangs, and survives one that throws', async () => {
+    const clock = new FakeClock(0);
+    let calls = 0;
+    const prober: Prober = {
+      probe: () => (++calls % 2 ? new Promise<ProbeOutcome>(() => {}) : Promise.reject(new Error('boom'))),
+    };
+    const changes: LinkChange[] = [];
+    const monitor = new HealthMonitor({ clock, prober, onChange: (c) => changes.push(c) });
+    monitor.start([link('a')]);
+    await clock.advance(10_000);
+    await monitor.stop();
+    expect(changes).toHaveLength(1);
+    expect(changes[0].reason).toMatchObject({ kind: 'failures', count: 3 });
+    expect(['timeout', 'boom']).toContain((changes[0].reason as { lastError: string }).lastError);
+    expect(calls).toBeGreaterThan(3);
+  });
+});
