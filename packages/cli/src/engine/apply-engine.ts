@@ -175,7 +175,7 @@ export class ApplyEngine {
       try {
         await action();
       } catch (error) {
-        problems.push(`${what}: ${messageOf(error)}`);
+        problems.push(`${what}: ${messageOf(error).replace(/\s*\n\s*/g, ' ')}`);
       }
     };
     for (const write of [...progress.sysctlsWritten].reverse()) {
