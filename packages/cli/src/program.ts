@@ -6,6 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { downCommand } from './commands/down.js';
 import { renderCommand } from './commands/render.js';
 import { statusCommand } from './commands/status.js';
+import { watchCommand } from './commands/watch.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_RUN_DIR } from './engine/run-dir.js';
 
@@ -23,7 +24,7 @@ export function createProgram(ctx: CliContext): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run mwan --help for usage)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure (nothing half-applied), 2 bad config or usage.\nSee docs/cli.md.');
-  for (const factory of [applyCommand, renderCommand, checkCommand, downCommand, statusCommand]) {
+  for (const factory of [applyCommand, renderCommand, checkCommand, downCommand, statusCommand, watchCommand]) {
     const command = factory(ctx);
     // Commands built apart from the program do not inherit its output and exit settings by themselves.
     command.copyInheritedSettings(program);

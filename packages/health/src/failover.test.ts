@@ -210,7 +210,8 @@ describe('Failover', () => {
     await t.clock.advance(2000);
     await t.failover.stop();
     const file = t.files.at(-1)!;
-    expect(file).toMatchObject({ version: 1, pid: 4242, config: '/etc/mwan/mwan.json', active: ['isp1'], allDown: false });
+    expect(file).toMatchObject({ version: 1, pid: 4242, config: '/etc/mwan/mwan.json', active: ['isp1'], allDown: false, stopped: new Date(2000).toISOString() });
+    expect(t.files.filter((f) => f.stopped)).toHaveLength(1);
     expect(file.links).toEqual([
       { name: 'isp1', interface: 'wan1', mark: 1, priority: 0, checked: true, state: 'up', since: new Date(0).toISOString(), rttMs: 1, lossPercent: 0, probes: 4 },
       // Answered at 0 ms (before it died), then lost at 500, 1000 and 1500 ms: down at 1800 ms.

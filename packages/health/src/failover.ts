@@ -53,6 +53,7 @@ export class Failover {
   private writes: Promise<void> = Promise.resolve();
   private lastWrite = Number.NEGATIVE_INFINITY;
   private lastError?: string;
+  private stoppedAt?: number;
 
   constructor(private readonly deps: FailoverDeps) {
     this.monitor = new HealthMonitor({
@@ -100,6 +101,7 @@ export class Failover {
     await this.monitor.stop();
     await this.queue;
     await this.hookQueue;
+    this.stoppedAt = this.deps.clock.now();
     await this.writeHealth().catch(() => undefined);
   }
 
@@ -211,6 +213,7 @@ export class Failover {
       version: 1,
       pid: this.deps.pid ?? process.pid,
       updated: new Date(this.deps.clock.now()).toISOString(),
+      ...(this.stoppedAt !== undefined ? { stopped: new Date(this.stoppedAt).toISOString() } : {}),
       config: this.configPath,
       active: [...(this.applied ?? [])],
       allDown: this.allDown,

@@ -11,6 +11,8 @@ export interface HealthFile {
   /** The watch process; a file whose pid is dead is stale. */
   pid: number;
   updated: string;
+  /** Set when watch stopped (SIGTERM/SIGINT): the ruleset stays as it was, nobody probes. */
+  stopped?: string;
   config: string;
   /** Links new connections may use, as last applied. */
   active: string[];

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { hex } from '@mwan/core';
 import { globalOptions, type CliContext } from '../context.js';
 import { StatusEngine, type StatusReport } from '../engine/status-engine.js';
+import { describeHealth, readWatchHealth } from './status-health.js';
 
 export function statusCommand(ctx: CliContext): Command {
   return new Command('status')
@@ -14,7 +15,9 @@ export function statusCommand(ctx: CliContext): Command {
     .action(async (_options: unknown, command: Command) => {
       const globals = globalOptions(command, ctx.env);
       const report = await ctx.container.resolve(StatusEngine).status({ runDir: globals.runDir, configPath: globals.config });
-      ctx.io.out(globals.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
+      // health.json of `mwan watch`, when it ran here (null otherwise).
+      const health = await readWatchHealth(globals.runDir);
+      ctx.io.out(globals.json ? `${JSON.stringify(health ? { ...report, health } : report, null, 2)}\n` : describe(report) + describeHealth(health));
     });
 }
 

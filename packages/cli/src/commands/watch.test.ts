@@ -1,0 +1,139 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { container as rootContainer } from 'tsyringe';
+import { buildModel, loadConfigFile, render } from '@mwan/core';
+import { CLOCK, FakeClock, HOOK_RUNNER, PROBER, type HookRunner, type ProbedLink, type ProbeOutcome, type Prober } from '@mwan/health';
+import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
+import strategy from '@mwan/strategy-weighted';
+import { main } from '../main.js';
+import { SIGNALS } from './watch.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mwan-watch-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const links = [
+  { name: 'isp1', interface: 'wan1', gateway: '10.37.1.1' },
+  { name: 'isp2', interface: 'wan2', gateway: '10.37.2.1', health: { hook: '/etc/mwan/hook' } },
+  { name: 'backup', interface: 'wan3', gateway: '10.37.3.1', priority: 1 },
+];
+const configOf = (extra: object = {}) => JSON.stringify({ lan: ['eth0'], links, health: { targets: ['172.16.1.100'] }, ...extra });
+
+class SwitchProber implements Prober {
+  readonly dead = new Set<string>();
+  constructor(private readonly clock: FakeClock) {}
+  async probe(link: ProbedLink): Promise<ProbeOutcome> {
+    await this.clock.sleep(this.dead.has(link.name) ? link.health.timeout * 1000 : 1);
+    return this.dead.has(link.name) ? { ok: false, error: 'timeout' } : { ok: true, rttMs: 1 };
+  }
+}
+
+async function until(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function start(name: string) {
+  const dir = join(tmp, name);
+  const config = join(tmp, `${name}.json`);
+  writeFileSync(config, configOf());
+  const kernel = new FakeKernel({ conntrack: { 2: 5 } });
+  const runner = new RecordingRunner(kernel.respond);
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const prober = new SwitchProber(clock);
+  const signals = new EventEmitter();
+  const hooks: Record<string, string>[] = [];
+  const hookRunner: HookRunner = { run: async (path, env) => { hooks.push({ path, ...env }); return { exitCode: 0, output: '' }; } };
+  const container = rootContainer.createChildContainer();
+  container.register(RUNNER, { useValue: runner });
+  container.register(SYSCTLS, { useValue: kernel });
+  container.register(CLOCK, { useValue: clock });
+  container.register(PROBER, { useValue: prober });
+  container.register(HOOK_RUNNER, { useValue: hookRunner });
+  container.register(SIGNALS, { useValue: signals });
+  let out = '';
+  let err = '';
+  const exit = main(['watch', '--config', config, '--run-dir', dir], { container, env: {}, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
+  const expectedNft = (active?: string[]) => render(buildModel(loadConfigFile(config)), strategy, active ? { active } : {}).nft;
+  return { dir, config, kernel, runner, clock, prober, signals, hooks, exit, expectedNft, out: () => out, err: () => err };
+}
+
+describe('mwan watch', () => {
+  it('applies the best tier, fails over, flushes the dead link, runs its hook, and stops on SIGTERM leaving the rules', async () => {
+    const w = start('failover');
+    await until('first apply', () => w.out().includes('watching '));
+    expect(w.kernel.table).not.toBeNull();
+    expect(w.runner.calls.find((c) => c.line === 'nft -f -')?.input).toBe(w.expectedNft(['isp1', 'isp2']));
+    expect(w.out()).toContain('active links: isp1, isp2\n');
+
+    w.prober.dead.add('isp2');
+    await w.clock.advance(2000);
+    await until('failover', () => w.out().includes('deleted 5 conntrack entries'));
+    expect(w.out()).toContain('link isp2 down after 3 failed probes (last: timeout)\nactive links: isp1 (was isp1, isp2)\nlink isp2: deleted 5 conntrack entries\n');
+    expect(w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input).toBe(w.expectedNft(['isp1']));
+    await until('hook', () => w.hooks.length === 1);
+    expect(w.hooks[0]).toMatchObject({ path: '/etc/mwan/hook', MWAN_LINK: 'isp2', MWAN_STATE: 'down' });
+
+    const health = JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8'));
+    expect(health).toMatchObject({ active: ['isp1'], allDown: false, pid: process.pid });
+    expect(health.links.map((l: { name: string; state: string }) => [l.name, l.state])).toEqual([['isp1', 'up'], ['isp2', 'down'], ['backup', 'up']]);
+
+    const loads = w.runner.calls.filter((c) => c.file === 'nft' && c.args[0] === '-f').length;
+    w.signals.emit('SIGTERM');
+    expect(await w.exit).toBe(0);
+    expect(w.out()).toContain('SIGTERM: stopping; the ruleset stays as it is\n');
+    expect(w.kernel.table).not.toBeNull();
+    expect(w.runner.calls.filter((c) => c.file === 'nft' && c.args[0] === '-f')).toHaveLength(loads);
+    expect(JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8')).stopped).toEqual(expect.any(String));
+  });
+
+  it('reloads on SIGHUP, keeps running on a bad config, and status shows the links\' health', async () => {
+    const w = start('reload');
+    await until('first apply', () => w.out().includes('watching '));
+    writeFileSync(w.config, '{ "lan": [] }');
+    w.signals.emit('SIGHUP');
+    await until('bad reload', () => w.out().includes('SIGHUP: config not reloaded'));
+    expect(w.out()).toMatch(/SIGHUP: config not reloaded, the running one is kept: .*lan/);
+
+    writeFileSync(w.config, configOf({ strategy: 'round-robin' }));
+    w.signals.emit('SIGHUP');
+    await until('reload', () => w.runner.calls.filter((c) => c.line === 'nft -f -').length === 2);
+    expect(w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input).toContain('mwan: strategy round-robin');
+
+    w.prober.dead.add('isp1');
+    w.prober.dead.add('isp2');
+    await w.clock.advance(2000);
+    await until('backup tier', () => w.out().includes('active links: backup (was isp1, isp2)'));
+
+    const status: string[] = [];
+    const container = rootContainer.createChildContainer();
+    container.register(RUNNER, { useValue: new RecordingRunner(w.kernel.respond) });
+    container.register(SYSCTLS, { useValue: w.kernel });
+    const code = await main(['status', '--config', w.config, '--run-dir', w.dir], { container, env: {}, io: { out: (t) => status.push(t), err: (t) => status.push(t) } });
+    expect(code).toBe(0);
+    const text = status.join('');
+    expect(text).toMatch(/health: mwan watch \(pid \d+\) running, .* new connections use backup/);
+    expect(text).toMatch(/^isp1 +0 +down +\S+ +- +100% +\d+ +timeout$/m);
+    expect(text).toMatch(/^backup +1 +up /m);
+
+    w.prober.dead.add('backup');
+    await w.clock.advance(2000);
+    await until('all down', () => w.out().includes('all links down: keeping backup in use'));
+    w.signals.emit('SIGINT');
+    expect(await w.exit).toBe(0);
+  });
+
+  it('exits 2 on a bad config at start, having changed nothing', async () => {
+    const w = start('bad');
+    writeFileSync(w.config, '{}');
+    // The config is read after the handlers are in place; overwrite it before that happens.
+    expect(await w.exit).toBe(2);
+    expect(w.kernel.table).toBeNull();
+    expect(w.err()).toMatch(/^mwan: /);
+  });
+});
