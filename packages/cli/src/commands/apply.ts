@@ -8,9 +8,7 @@ export function applyCommand(ctx: CliContext): Command {
   return new Command('apply')
     .summary('make the router balance over the configured links')
     .description(
-      'Renders the config, checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps\n'
-      + 'table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links\n'
-      + 'that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1).',
+      'Renders the config, checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1).',
     )
     .option('--strategy <name>', 'use this strategy instead of the config\'s (built-in name, package or path)')
     .option('--dry-run', 'print what would change and change nothing')

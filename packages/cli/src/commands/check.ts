@@ -6,7 +6,7 @@ import { loadDesired } from '../engine/desired.js';
 export function checkCommand(ctx: CliContext): Command {
   return new Command('check')
     .summary('validate the config and check the ruleset with nft -c')
-    .description('Validates the config and the strategy options, renders, and asks nft -c whether the kernel would\naccept the ruleset (needs CAP_NET_ADMIN). Changes nothing.')
+    .description('Validates the config and the strategy options, renders, and asks nft -c whether the kernel would accept the ruleset (needs CAP_NET_ADMIN). Changes nothing.')
     .option('--strategy <name>', 'use this strategy instead of the config\'s')
     .action(async (options: { strategy?: string }, command: Command) => {
       const globals = globalOptions(command, ctx.env);

@@ -7,9 +7,7 @@ export function downCommand(ctx: CliContext): Command {
   return new Command('down')
     .summary('remove everything mwan created')
     .description(
-      'Deletes table inet mwan, the ip rules and routes stamped proto 109, puts back the sysctls mwan changed\n'
-      + '(when they still hold mwan\'s value) and removes state.json. Needs no config. Other tables, rules and\n'
-      + 'routes are never touched.',
+      'Deletes table inet mwan, the ip rules and routes stamped proto 109, puts back the sysctls mwan changed (when they still hold mwan\'s value) and removes state.json. Needs no config. Other tables, rules and routes are never touched.',
     )
     .addOption(new Option('--wait <seconds>', 'how long to wait for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
     .action(async (options: { wait: number }, command: Command) => {

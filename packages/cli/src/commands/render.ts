@@ -8,8 +8,7 @@ export function renderCommand(ctx: CliContext): Command {
   return new Command('render')
     .summary('print the nft ruleset and the ip commands; change nothing')
     .description(
-      'Prints table inet mwan as nft -f would load it, then the ip route/rule and sysctl commands apply would\n'
-      + 'run on an empty router. Needs no privileges. Marks of links already applied (state.json) are kept.',
+      'Prints table inet mwan as nft -f would load it, then the ip route/rule and sysctl commands apply would run on an empty router. Needs no privileges. Marks of links already applied (state.json) are kept.',
     )
     .option('--strategy <name>', 'use this strategy instead of the config\'s')
     .action(async (options: { strategy?: string }, command: Command) => {

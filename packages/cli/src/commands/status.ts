@@ -8,9 +8,7 @@ export function statusCommand(ctx: CliContext): Command {
   return new Command('status')
     .summary('show each link: mark, table, rule, route, connections, packets')
     .description(
-      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, its mark and table,\n'
-      + 'whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft\n'
-      + 'counter has seen (new connections given to it). --json prints the same as data.',
+      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, its mark and table, whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft counter has seen (new connections given to it). --json prints the same as data.',
     )
     .action(async (_options: unknown, command: Command) => {
       const globals = globalOptions(command, ctx.env);
