@@ -38,7 +38,7 @@ export class FakeKernel implements SysctlStore {
   readonly sysctls: Map<string, string>;
   readonly conntrack: Map<number, number>;
   private readonly interfaces?: Set<string>;
-  private readonly failures: [string, string][];
+  private readonly failures: Array<{ prefix: string; message: string; times: number }>;
   /** Where sysctl writes are noted, so they show in a transcript. */
   recorder?: Pick<RecordingRunner, 'note'>;
 
@@ -49,12 +49,26 @@ export class FakeKernel implements SysctlStore {
     this.sysctls = new Map(Object.entries(options.sysctls ?? { 'net/ipv4/ip_forward': '0' }));
     this.conntrack = new Map(Object.entries(options.conntrack ?? {}).map(([k, v]) => [Number(k), v]));
     if (options.interfaces) this.interfaces = new Set(options.interfaces);
-    this.failures = Object.entries(options.fail ?? {});
+    this.failures = Object.entries(options.fail ?? {}).map(([prefix, message]) => ({ prefix, message, times: Infinity }));
+  }
+
+  /** Makes commands starting with `prefix` (`ip rule del pref 31001`) fail `times` times, inside batches too. */
+  failOn(prefix: string, message: string, times = Infinity): this {
+    this.failures.push({ prefix, message, times });
+    return this;
+  }
+
+  private failure(line: string): Partial<RunResult> | undefined {
+    const found = this.failures.find((f) => f.times > 0 && (line === f.prefix || line.startsWith(`${f.prefix} `)));
+    if (!found) return undefined;
+    found.times--;
+    return fail(found.message);
   }
 
   readonly respond: Responder = (call: RecordedCall) => {
-    const failure = this.failures.find(([prefix]) => call.line === prefix || call.line.startsWith(`${prefix} `));
-    if (failure) return fail(failure[1]);
+    const failure = this.failure(call.line);
+    if (failure) return failure;
+    if (call.file === 'ip' && call.args.includes('-batch')) return this.ipBatch(call.args.includes('-force'), call.input ?? '');
     if (call.file === 'ip') return this.ip(stripFamily(call.args));
     if (call.file === 'nft') return this.nft(call.args, call.input ?? '');
     if (call.file === 'conntrack') return this.conntrackCall(call.args);
@@ -87,6 +101,19 @@ export class FakeKernel implements SysctlStore {
     if (object === 'rule' && (verb === 'add' || verb === 'del')) return this.rule(verb, rest);
     if (object === 'route' && (verb === 'replace' || verb === 'del')) return this.route(verb, rest);
     return fail(`fake kernel: unsupported ip ${args.join(' ')}`);
+  }
+
+  /** Like `ip -batch -`: line by line, stopping at the first failure unless forced. */
+  private ipBatch(force: boolean, input: string): Partial<RunResult> {
+    let stderr = '';
+    const lines = input.split('\n').filter((l) => l.trim());
+    for (const [index, line] of lines.entries()) {
+      const result = this.failure(`ip ${line}`) ?? this.ip(line.trim().split(/\s+/));
+      if ((result.exitCode ?? 0) === 0) continue;
+      stderr += `${result.stderr ?? ''}Command failed -:${index + 1}\n`;
+      if (!force) break;
+    }
+    return stderr ? { exitCode: 1, stderr } : {};
   }
 
   private rule(verb: 'add' | 'del', args: string[]): Partial<RunResult> {

@@ -30,7 +30,10 @@ export function applyCommand(ctx: CliContext): Command {
 }
 
 function describe(report: ApplyReport): string {
-  const links = report.links.map((l) => `${l.name} (mark ${hex(l.mark)}, table ${l.table})`).join(', ');
+  // Every link up to a screenful; beyond that the list is in `status` and --json.
+  const shown = report.links.length > 8 ? report.links.slice(0, 6) : report.links;
+  const links = shown.map((l) => `${l.name} (mark ${hex(l.mark)}, table ${l.table})`).join(', ')
+    + (shown.length < report.links.length ? ` and ${report.links.length - shown.length} more` : '');
   if (report.dryRun) {
     const head = `dry run: ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}`;
     const body = report.actions.length ? report.actions.map((a) => `  would run: ${a}`).join('\n') : '  nothing to change';

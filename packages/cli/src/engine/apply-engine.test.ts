@@ -64,7 +64,7 @@ describe('apply', () => {
     r.runner.calls.length = 0;
     const before = r.runner.transcript.length;
     await r.apply(configFile([link(1), link(5, { mark: 9 })]));
-    const lines = r.runner.transcript.slice(before).split('\n').filter((l) => /^\[call\] (ip route|ip rule|nft -f|conntrack)|^\[sysctl\]/.test(l)).map((l) => l.replace('[call] ', ''));
+    const lines = unbatch(r.runner.transcript.slice(before)).split('\n').filter((l) => /^\[call\] (ip route|ip rule|nft -f|conntrack)|^\[sysctl\]/.test(l)).map((l) => l.replace('[call] ', ''));
     expect([...new Set(kinds(lines))]).toEqual(['ip route replace', 'ip rule add', 'nft -f -', 'ip rule del', 'ip route del', 'conntrack -D', '[sysctl]']);
   });
 
@@ -203,7 +203,7 @@ describe('apply rolls back', () => {
     const before = r.snapshot();
     const state = readFileSync(statePath(r.runDir), 'utf8');
     // Once only: the rollback's own calls must succeed.
-    if (fail) for (const [prefix, message] of Object.entries(fail)) r.runner.on(prefix, { exitCode: 2, stderr: `${message}\n` }, 1);
+    if (fail) for (const [prefix, message] of Object.entries(fail)) r.kernel.failOn(prefix, message, 1);
 
     // isp2 goes (stale rule, route and connections), isp4 comes with a new mark (new route and rule).
     const error = await r.apply(configFile([link(1), link(3), link(4, { mark: 9 })])).then(() => undefined, (e: unknown) => e);
@@ -227,7 +227,7 @@ describe('apply rolls back', () => {
   it('and says so when the rollback fails too', async () => {
     const r = router();
     await r.apply(THREE());
-    r.runner.on('ip rule del pref 31001 fwmark 0x2', { exitCode: 2, stderr: 'RTNETLINK answers: Operation not permitted\n' });
+    r.kernel.failOn('ip rule del pref 31001 fwmark 0x2', 'RTNETLINK answers: Operation not permitted');
     r.runner.on('nft -f -', { exitCode: 1, stderr: 'Error: out of memory\n' }, Infinity);
     r.runner.on('nft -f -', {}, 1);
     const error = await r.apply(TWO()).then(() => undefined, (e: unknown) => e) as { problems: string[] };
@@ -235,3 +235,8 @@ describe('apply rolls back', () => {
     expect(existsSync(journalPath(r.runDir))).toBe(true);
   });
 });
+
+/** A transcript with each `ip -batch` here-document spelled out as one `[call] ip ...` per line. */
+function unbatch(transcript: string): string {
+  return transcript.replace(/^\[call\] ip (?:-force )?-batch - <<EOF\n([\s\S]*?)^EOF$/gm, (_, body: string) => body.trimEnd().split('\n').map((l) => `[call] ip ${l}`).join('\n'));
+}

@@ -135,9 +135,9 @@ export class ApplyEngine {
     };
     try {
       await enter('routes');
-      for (const route of plan.ip.routes.replace) await this.ip.ip(route.replace);
+      await this.ip.ipAll(plan.ip.routes.replace.map((r) => r.replace));
       await enter('rules');
-      for (const rule of plan.ip.rules.add) await this.ip.ip(rule.add);
+      await this.ip.ipAll(plan.ip.rules.add.map((r) => r.add));
       await enter('nft');
       if (plan.reloadNft) {
         progress.nftLoaded = true;
@@ -145,9 +145,9 @@ export class ApplyEngine {
         listed = await this.nft.current();
       }
       await enter('stale rules');
-      for (const rule of plan.ip.rules.remove) await this.ip.ip(rule.del);
+      await this.ip.ipAll(plan.ip.rules.remove.map((r) => r.del));
       await enter('stale routes');
-      for (const route of plan.ip.routes.remove) await this.ip.ip(route.del);
+      await this.ip.ipAll(plan.ip.routes.remove.map((r) => r.del));
       await enter('conntrack');
       for (const mark of plan.flushMarks) conntrackDeleted[hex(mark)] = await this.conntrack.deleteMark(mark);
       // The journal learns the previous values before they are overwritten.

@@ -78,7 +78,7 @@ describe('down', () => {
   it('keeps state.json and fails when something could not be removed', async () => {
     const r = router('e');
     await r.apply();
-    r.runner.on('ip route del default via 10.37.1.1', { exitCode: 2, stderr: 'RTNETLINK answers: Operation not permitted\n' });
+    r.kernel.failOn('ip route del default via 10.37.1.1', 'RTNETLINK answers: Operation not permitted');
     await expect(r.down()).rejects.toMatchObject({ code: 'runtime', problems: [expect.stringMatching(/^down: ip route del default via 10\.37\.1\.1 .*Operation not permitted$/), expect.stringContaining('state.json is kept')] });
     expect(existsSync(statePath(r.runDir))).toBe(true);
     // Everything else was still removed.

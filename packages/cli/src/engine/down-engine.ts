@@ -51,8 +51,13 @@ export class DownEngine {
       }
       // Rules first: no packet is sent to a table after its route is gone.
       const state = await readIpState(this.ip);
-      for (const rule of state.ownedRules.map(ruleEntryFromKernel)) await attempt(commandLine('ip', rule.del), () => this.ip.ip(rule.del));
-      for (const route of state.ownedRoutes.map(routeEntryFromKernel)) await attempt(commandLine('ip', route.del), () => this.ip.ip(route.del));
+      const removals = [...state.ownedRules.map(ruleEntryFromKernel), ...state.ownedRoutes.map(routeEntryFromKernel)].map((entry) => entry.del);
+      const failed = await this.ip.ipEach(removals);
+      for (const args of removals) {
+        const failure = failed.find((f) => f.args === args);
+        if (failure) problems.push(`${commandLine('ip', args)}: ${failure.message}`);
+        else actions.push(commandLine('ip', args));
+      }
       for (const record of records.values()) {
         const current = await this.sysctls.read(record.path);
         if (current !== record.value) {

@@ -2,7 +2,7 @@ import {
   ownedByMwan, planRoutes, planRules, routeEntryFromKernel, routeEntryFromSpec, ruleEntryFromKernel, ruleEntryFromSpec,
   type IpRoute2, type KernelRoute, type KernelRule, type RouteEntry, type RoutePlan, type RuleEntry, type RulePlan,
 } from '@mwan/iproute2';
-import type { RouteSpec, RuleSpec } from '@mwan/core';
+import { runtimeError, type RouteSpec, type RuleSpec } from '@mwan/core';
 
 /** The kernel's routing state: everything, and what of it mwan owns. */
 export interface IpState {
@@ -42,8 +42,12 @@ export const entriesFromKernel = (rules: readonly KernelRule[], routes: readonly
 /** Puts the owned rules and routes back to exactly `target`: used to roll back and to repair. */
 export async function syncIp(ip: IpRoute2, target: { rules: RuleEntry[]; routes: RouteEntry[] }): Promise<void> {
   const plan = planIp(target.rules, target.routes, await readIpState(ip));
-  for (const route of plan.routes.replace) await ip.ip(route.replace);
-  for (const rule of plan.rules.add) await ip.ip(rule.add);
-  for (const rule of plan.rules.remove) await ip.ip(rule.del);
-  for (const route of plan.routes.remove) await ip.ip(route.del);
+  // Everything that can be put back is: one failure does not stop the rest.
+  const failures = await ip.ipEach([
+    ...plan.routes.replace.map((r) => r.replace),
+    ...plan.rules.add.map((r) => r.add),
+    ...plan.rules.remove.map((r) => r.del),
+    ...plan.routes.remove.map((r) => r.del),
+  ]);
+  if (failures.length) throw runtimeError(failures.map((f) => `ip ${f.args.join(' ')}: ${f.message}`).join('; '));
 }
