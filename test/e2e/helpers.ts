@@ -1,0 +1,49 @@
+import { Lab, namespacesStartingWith, type LabOptions } from '@mwan/lab';
+
+/**
+ * Builds a lab for a test file, failing (never skipping) with the reason when the machine cannot
+ * run namespace tests: not root, no `ip netns`, no veth.
+ */
+export async function createLab(prefix: string, options: LabOptions = {}): Promise<Lab> {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new Error(`e2e tests need root: they create network namespaces (uid is ${process.getuid()}); run them as root, as CI does`);
+  }
+  try {
+    return await Lab.create({ prefix, ...options });
+  } catch (error) {
+    throw new Error(`e2e tests cannot create network namespaces: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The names this process's labs of `prefix` start with. */
+export const stemOf = (prefix: string): string => `${prefix}-${process.pid}-`;
+
+/** Namespaces this process left behind for `prefix` (should be none after destroy). */
+export const leftovers = (prefix: string): Promise<string[]> => namespacesStartingWith(stemOf(prefix));
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function pollUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Count of each link (by name) among addresses seen by the server. */
+export function splitBySnat(lab: Lab, sources: readonly (string | undefined)[]): Record<string, number> {
+  const split: Record<string, number> = Object.fromEntries(lab.links.map((l) => [l.name, 0]));
+  for (const src of sources) {
+    const link = src === undefined ? undefined : lab.linkBySnatAddress(src);
+    if (!link) throw new Error(`the server saw ${src}, which is no link's address`);
+    split[link.name]++;
+  }
+  return split;
+}
