@@ -47,3 +47,10 @@ export function splitBySnat(lab: Lab, sources: readonly (string | undefined)[]):
   }
   return split;
 }
+
+/** Each link's mark, as `mwan status --json` reports it after an apply. */
+export async function linkMarks(lab: Lab): Promise<Record<string, number>> {
+  const status = await lab.mwanOk(['status', '--json']);
+  const parsed = JSON.parse(status.stdout) as { links: { name: string; mark: number }[] };
+  return Object.fromEntries(parsed.links.map((l) => [l.name, l.mark]));
+}

@@ -67,6 +67,11 @@ export interface ServerOptions {
 }
 
 const DEFAULT_PORT = 7000;
+/** Source ports the client tool picks from (it wraps around in the same range). */
+const PORT_FIRST = 10000;
+const PORT_LAST = 64999;
+/** Ports a client run may skip because they are in use. */
+const PORT_SLACK = 64;
 
 /**
  * The article's topology in network namespaces: LAN host ─ router ─ one veth per link ─ a server
@@ -83,6 +88,11 @@ export class Lab {
   readonly dir: string;
   readonly runDir: string;
   private readonly children = new Set<ResultPromise>();
+  /**
+   * Where the next client run takes its source ports: runs of one lab use disjoint ranges, so a
+   * connection never shares a 4-tuple (and so a conntrack entry) with an earlier one.
+   */
+  private portCursor = PORT_FIRST + Math.floor(Math.random() * (PORT_LAST - PORT_FIRST));
   private readonly log: (message: string) => void;
   private destroyed = false;
 
@@ -246,14 +256,19 @@ export class Lab {
   /** N TCP connections or UDP flows, each from a new source port; results in request order. */
   async connect(options: ConnectOptions = {}): Promise<ConnectResult[]> {
     const from = options.from ?? this.lanAddress;
+    const count = options.count ?? 1;
+    const firstPort = this.portCursor;
+    this.portCursor += count + PORT_SLACK;
+    if (this.portCursor > PORT_LAST) this.portCursor = PORT_FIRST + (this.portCursor - PORT_LAST);
     const { results } = await this.runTool<{ results: ConnectResult[] }>(options.role ?? 'lan', 'client', [
       '--proto', options.proto ?? 'tcp',
       '--src', (typeof from === 'string' ? [from] : from).join(','),
       '--dst', options.to ?? this.serverAddress,
       '--port', String(options.port ?? DEFAULT_PORT),
-      '--count', String(options.count ?? 1),
+      '--count', String(count),
       '--concurrency', String(options.concurrency ?? 16),
       '--timeout', String(options.timeoutMs ?? 3000),
+      '--first-port', String(firstPort),
     ]);
     return results;
   }

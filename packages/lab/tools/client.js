@@ -3,8 +3,11 @@
 // Opens N TCP connections or N UDP flows (each from a new source port) and reports what the
 // server saw for each.
 //   node client.js --proto tcp|udp --src ADDR[,ADDR...] --dst ADDR --port P --count N
-//                  [--concurrency C] [--timeout MS]
+//                  [--concurrency C] [--timeout MS] [--first-port N]
 // Several --src addresses are used in turn (connection i from src[i % n]).
+// Source ports are chosen here, consecutively from --first-port (default random), skipping ports
+// in use: the kernel would hand out a port again as soon as its socket closed (the server closes
+// first, so the client keeps no TIME_WAIT), and a reused 4-tuple is the same conntrack entry.
 // stdout: one JSON object { results: [{ ok, src, local, seen?, error?, ms }] } in request order.
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '16' },
     timeout: { type: 'string', default: '3000' },
+    'first-port': { type: 'string' },
   },
 });
 const sources = (values.src ?? '').split(',').filter(Boolean);
@@ -32,13 +36,30 @@ if (!sources.length || !values.dst || !['tcp', 'udp'].includes(values.proto ?? '
 }
 const dst = values.dst;
 
+const PORT_MIN = 10000;
+const PORT_MAX = 64999;
+let cursor = values['first-port'] !== undefined ? Number(values['first-port']) : PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN));
+const nextPort = () => {
+  if (cursor > PORT_MAX || cursor < PORT_MIN) cursor = PORT_MIN;
+  return cursor++;
+};
+const ATTEMPTS = 20;
+
 /** @param {string} src @returns {Promise<object>} */
-function tcp(src) {
+async function tcp(src) {
+  for (let attempt = 1; ; attempt++) {
+    const result = await tcpFrom(src, nextPort());
+    if (result.error !== 'EADDRINUSE' || attempt === ATTEMPTS) return result;
+  }
+}
+
+/** @param {string} src @param {number} localPort @returns {Promise<any>} */
+function tcpFrom(src, localPort) {
   return new Promise((resolve) => {
     const started = Date.now();
     let data = '';
     let local;
-    const socket = net.connect({ host: dst, port, localAddress: src });
+    const socket = net.connect({ host: dst, port, localAddress: src, localPort });
     const finish = (/** @type {object} */ result) => {
       clearTimeout(timer);
       socket.destroy();
@@ -63,7 +84,15 @@ function tcp(src) {
 }
 
 /** One flow: a fresh socket (new source port); the datagram is resent, same port, until answered. */
-function udp(/** @type {string} */ src) {
+async function udp(/** @type {string} */ src) {
+  for (let attempt = 1; ; attempt++) {
+    const result = await udpFrom(src, nextPort());
+    if (result.error !== 'EADDRINUSE' || attempt === ATTEMPTS) return result;
+  }
+}
+
+/** @param {string} src @param {number} localPort @returns {Promise<any>} */
+function udpFrom(src, localPort) {
   return new Promise((resolve) => {
     const started = Date.now();
     const socket = dgram.createSocket('udp4');
@@ -72,7 +101,11 @@ function udp(/** @type {string} */ src) {
     const finish = (/** @type {object} */ result) => {
       clearTimeout(timer);
       clearInterval(resend);
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // Never bound (the port was taken): nothing to close.
+      }
       resolve({ src, local, ms: Date.now() - started, ...result });
     };
     const timer = setTimeout(() => finish({ ok: false, error: 'timeout' }), timeout);
@@ -84,7 +117,7 @@ function udp(/** @type {string} */ src) {
         finish({ ok: false, error: `bad answer ${JSON.stringify(message.toString())}` });
       }
     });
-    socket.bind({ address: src, port: 0 }, () => {
+    socket.bind({ address: src, port: localPort, exclusive: true }, () => {
       const address = socket.address();
       local = { address: address.address, port: address.port };
       const send = () => socket.send('ping\n', port, dst);
