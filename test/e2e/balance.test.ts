@@ -1,8 +1,11 @@
 // Balancing through the real CLI: real connections from the LAN namespace, counted three ways
 // (what the server saw, mwan's nft counters, the router's conntrack marks).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { chiSquare, CHI2_DF1_P001, type ConnectResult, type Lab, type TrafficServer } from '@mwan/lab';
 import { createLab, leftovers, linkMarks, splitBySnat } from './helpers.js';
+
+// Namespaces, real traffic and several CLI runs per test (testTimeout in a jest project entry is not applied).
+jest.setTimeout(120_000);
 
 const PREFIX = 'mwe2ebal';
 

@@ -1,9 +1,13 @@
 // The lab itself, before any mwan: topology, traffic tools, cleanup. Real namespaces, root only.
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { listNamespaces, sweepStaleLabs, type Lab } from '@mwan/lab';
 import { createLab, leftovers, pollUntil } from './helpers.js';
+
+// Namespaces, real traffic and several CLI runs per test (testTimeout in a jest project entry is not applied).
+jest.setTimeout(120_000);
 
 const PREFIX = 'mwe2elab';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
