@@ -15,7 +15,8 @@ export function showValue(value: unknown): string {
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    // Too deep to stringify (a hostile `[[[[...]]]]`): String() of it would recurse as deep.
+    text = Array.isArray(value) ? '[...]' : value !== null && typeof value === 'object' ? '{...}' : String(value);
   }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
