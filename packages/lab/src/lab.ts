@@ -133,7 +133,8 @@ export class Lab {
     this.log(`creating namespaces ${namespaces.join(', ')}`);
     for (const name of namespaces) await addNamespace(name);
     for (const step of buildSteps(this.topology, this.ns)) await this.runStep(step);
-    this.log(`lab ready: ${this.links.length} link(s), LAN ${this.lanAddresses.join(', ')}, server ${this.serverAddresses.join(', ')}`);
+    const more = (list: readonly string[]) => `${list[0]}${list.length > 1 ? ` (+${list.length - 1} more)` : ''}`;
+    this.log(`lab ready: ${this.links.length} link(s), LAN ${more(this.lanAddresses)}, server ${more(this.serverAddresses)}`);
   }
 
   private async runStep(step: BuildStep): Promise<void> {
@@ -342,6 +343,7 @@ export class Lab {
   destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.log(`process ending: removing lab ${this.stem}`);
     for (const child of this.children) child.kill('SIGKILL');
     for (const name of Object.values(this.ns) as string[]) removeNamespaceSync(name);
     rmSync(this.dir, { recursive: true, force: true });
