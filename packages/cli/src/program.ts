@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '@mwan/core';
 import { applyCommand } from './commands/apply.js';
 import { checkCommand } from './commands/check.js';
+import { confirmCommand } from './commands/confirm.js';
+import { confirmTimerCommand } from './commands/confirm-timer.js';
 import { downCommand } from './commands/down.js';
 import { renderCommand } from './commands/render.js';
 import { statusCommand } from './commands/status.js';
@@ -25,11 +27,13 @@ export function createProgram(ctx: CliContext): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run mwan --help for usage)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure (nothing half-applied), 2 bad config or usage.\nSee docs/cli.md.');
-  for (const factory of [applyCommand, renderCommand, checkCommand, downCommand, statusCommand, strategiesCommand, watchCommand]) {
+  for (const factory of [applyCommand, confirmCommand, renderCommand, checkCommand, downCommand, statusCommand, strategiesCommand, watchCommand]) {
     const command = factory(ctx);
     // Commands built apart from the program do not inherit its output and exit settings by themselves.
     command.copyInheritedSettings(program);
     program.addCommand(command);
   }
+  // Started by `apply --confirm`, not by people: kept out of the help.
+  program.addCommand(confirmTimerCommand(ctx).copyInheritedSettings(program), { hidden: true });
   return program;
 }

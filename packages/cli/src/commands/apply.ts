@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { hex } from '@mwan/core';
 import { globalOptions, type CliContext } from '../context.js';
 import { ApplyEngine, type ApplyReport } from '../engine/apply-engine.js';
-import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
+import { DEFAULT_WAIT_SECONDS, parseConfirmSeconds, parseSeconds } from '../parse-options.js';
 
 export function applyCommand(ctx: CliContext): Command {
   return new Command('apply')
@@ -14,7 +14,8 @@ export function applyCommand(ctx: CliContext): Command {
     .option('--dry-run', 'print what would change and change nothing')
     .option('--keep-connections', 'do not delete conntrack entries of links that were removed')
     .addOption(new Option('--wait <seconds>', 'how long to wait for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
-    .action(async (options: { strategy?: string; dryRun?: boolean; keepConnections?: boolean; wait: number }, command: Command) => {
+    .addOption(new Option('--confirm <seconds>', 'revert to the state before unless "mwan confirm" runs within this time').argParser(parseConfirmSeconds).conflicts('dryRun'))
+    .action(async (options: { strategy?: string; dryRun?: boolean; keepConnections?: boolean; wait: number; confirm?: number }, command: Command) => {
       const globals = globalOptions(command, ctx.env);
       const report = await ctx.container.resolve(ApplyEngine).apply({
         configPath: globals.config,
@@ -23,6 +24,7 @@ export function applyCommand(ctx: CliContext): Command {
         dryRun: options.dryRun === true,
         keepConnections: options.keepConnections === true,
         waitSeconds: options.wait,
+        ...(options.confirm !== undefined ? { confirmSeconds: options.confirm } : {}),
       });
       for (const note of report.notes) ctx.io.err(`mwan: ${note}\n`);
       ctx.io.out(globals.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
@@ -45,5 +47,6 @@ function describe(report: ApplyReport): string {
     report.nftLoaded ? 'table inet mwan loaded' : 'table inet mwan unchanged',
     ...(Object.keys(report.conntrackDeleted).length ? [`${deleted} conntrack entr${deleted === 1 ? 'y' : 'ies'} of old links deleted`] : []),
   ];
-  return `applied ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}\n  ${parts.join('; ')}\n`;
+  const confirm = report.confirm ? `  run "mwan confirm" within ${report.confirm.seconds} s (by ${report.confirm.deadline}), or this is reverted\n` : '';
+  return `applied ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}\n  ${parts.join('; ')}\n${confirm}`;
 }

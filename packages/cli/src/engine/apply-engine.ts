@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { hex, MwanError, runtimeError, sysctlName } from '@mwan/core';
+import { hex, MwanError, sysctlName } from '@mwan/core';
 import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
+import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
-import { entriesFromKernel, entriesFromSpecs, planIp, readIpState, syncIp, type IpPlan, type IpState } from './ip-sync.js';
+import { entriesFromSpecs, planIp, readIpState, type IpPlan, type IpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
 import { fingerprintListed, fingerprintRendered } from './nft-fingerprint.js';
+import {
+  mergeSysctlWrites, readPendingConfirm, removePendingConfirm, writePendingConfirm, type PendingConfirm,
+} from './pending-confirm.js';
+import { restoreSnapshot } from './restore.js';
+import { DetachedRevertTimer, type RevertTimer } from './revert-timer.js';
 import {
   readJournal, readState, recordedSysctls, removeJournal, writeJournal, writeState,
   type Journal, type LinkState, type MwanState, type Snapshot,
@@ -20,6 +27,8 @@ export interface ApplyRequest {
   waitSeconds: number;
   /** Only these links take new connections (health checks); default all. */
   active?: readonly string[];
+  /** `--confirm SECONDS`: revert to the state before unless `mwan confirm` runs in time. */
+  confirmSeconds?: number;
 }
 
 export interface ApplyReport {
@@ -34,16 +43,19 @@ export interface ApplyReport {
   repaired: boolean;
   /** Notes for the user that are not failures. */
   notes: string[];
+  /** With `--confirm`: when the change is reverted unless confirmed. */
+  confirm?: { deadline: string; seconds: number };
 }
 
 /** The steps of an apply, in order; a failure names the one it happened in. */
-export const APPLY_STEPS = ['check', 'lock', 'snapshot', 'journal', 'routes', 'rules', 'nft', 'stale rules', 'stale routes', 'conntrack', 'sysctls', 'state'] as const;
+export const APPLY_STEPS = ['check', 'lock', 'snapshot', 'journal', 'confirm', 'routes', 'rules', 'nft', 'stale rules', 'stale routes', 'conntrack', 'sysctls', 'state'] as const;
 export type ApplyStep = (typeof APPLY_STEPS)[number];
 
 interface Plan {
   desired: Desired;
   previous: MwanState | null;
   journal: Journal | null;
+  pendingConfirm: PendingConfirm | null;
   snapshot: Snapshot;
   ip: IpPlan;
   reloadNft: boolean;
@@ -63,6 +75,7 @@ export class ApplyEngine {
     @inject(NftTable) private readonly nft: NftTable,
     @inject(Conntrack) private readonly conntrack: Conntrack,
     @inject(SYSCTLS) private readonly sysctls: SysctlStore,
+    @inject(DetachedRevertTimer) private readonly timer: RevertTimer,
   ) {}
 
   async apply(request: ApplyRequest): Promise<ApplyReport> {
@@ -100,14 +113,16 @@ export class ApplyEngine {
     const snapshot: Snapshot = { nft: table, rules: state.ownedRules, routes: state.ownedRoutes };
     const target = entriesFromSpecs(desired.rendered.rules, desired.rendered.routes);
     const sysctls = await this.step('snapshot', () => planSysctls(this.sysctls, desired.rendered.sysctls, recordedSysctls(previous, journal)));
+    const pendingConfirm = await this.step('snapshot', () => readPendingConfirm(request.runDir));
     const plan: Plan = {
       desired,
       previous,
       journal,
+      pendingConfirm,
       snapshot,
       ip: planIp(target.rules, target.routes, state),
       reloadNft: needsReload(desired, previous, table),
-      flushMarks: request.keepConnections ? [] : marksToFlush(desired, previous, state),
+      flushMarks: request.keepConnections ? [] : marksToFlush(desired, previous, journal, state),
       sysctls,
     };
     return { plan, state };
@@ -121,19 +136,24 @@ export class ApplyEngine {
     const newJournal: Journal = {
       version: 1, pid: process.pid, started: new Date().toISOString(), step: 'journal', snapshot: plan.snapshot,
       pendingSysctls: [...(journal?.pendingSysctls ?? [])],
+      // Links of an earlier interrupted run stay listed: its table may still have marked connections.
+      links: mergeLinks(journal?.links ?? [], linksOf(desired)),
     };
     await this.step('journal', () => writeJournal(request.runDir, newJournal));
 
     const progress = { nftLoaded: false, sysctlsWritten: [] as SysctlWrite[] };
     const conntrackDeleted: Record<string, number> = {};
     let listed: string | null = plan.snapshot.nft;
-    let current: ApplyStep = 'routes';
+    let current: ApplyStep = 'confirm';
+    let pending: PendingConfirm | null = null;
     const enter = async (step: ApplyStep) => {
       current = step;
       newJournal.step = step;
       await writeJournal(request.runDir, newJournal);
     };
     try {
+      await enter('confirm');
+      pending = await this.recordForRevert(request, plan, notes);
       await enter('routes');
       await this.ip.ipAll(plan.ip.routes.replace.map((r) => r.replace));
       await enter('rules');
@@ -159,31 +179,66 @@ export class ApplyEngine {
       }
       await enter('state');
       await writeState(request.runDir, this.stateOf(request, desired, plan, listed));
+      // The confirmation window starts when the change is complete.
+      if (pending) await writePendingConfirm(request.runDir, { ...pending, deadline: deadlineIn(pending.seconds) });
     } catch (error) {
       const rollbackProblems = await this.rollback(plan.snapshot, progress);
+      // A failed --confirm leaves nothing to revert: the pending change before it (if any) is the one that stays.
+      if (pending) {
+        await (plan.pendingConfirm ? writePendingConfirm(request.runDir, plan.pendingConfirm) : removePendingConfirm(request.runDir))
+          .catch((e: unknown) => rollbackProblems.push(`confirm.json: ${messageOf(e)}`));
+      }
       if (!rollbackProblems.length) await removeJournal(request.runDir);
       throw failure(current, error, rollbackProblems);
     }
     await removeJournal(request.runDir);
-    return this.report(desired, plan, actions, { dryRun: false, conntrackDeleted, notes, repaired: journal !== null });
+    const confirm = pending ? { deadline: (await readPendingConfirm(request.runDir))?.deadline ?? pending.deadline, seconds: pending.seconds } : undefined;
+    return this.report(desired, plan, actions, { dryRun: false, conntrackDeleted, notes, repaired: journal !== null, confirm });
   }
 
-  /** Back to the snapshot: sysctls, the nft table (one transaction), then rules and routes as they were. */
-  private async rollback(snapshot: Snapshot, progress: { nftLoaded: boolean; sysctlsWritten: SysctlWrite[] }): Promise<string[]> {
-    const problems: string[] = [];
-    const attempt = async (what: string, action: () => Promise<unknown>) => {
-      try {
-        await action();
-      } catch (error) {
-        problems.push(`${what}: ${messageOf(error).replace(/\s*\n\s*/g, ' ')}`);
-      }
-    };
-    for (const write of [...progress.sysctlsWritten].reverse()) {
-      await attempt(`sysctl ${sysctlName(write.path)}`, () => this.sysctls.write(write.path, write.before));
+  /**
+   * Before the first change: with `--confirm`, what to revert to goes into confirm.json and the
+   * timer is started, so even a killed apply is reverted at the deadline. Without it, a change
+   * already waiting for confirmation stays pending and this apply's sysctl writes join it.
+   */
+  private async recordForRevert(request: ApplyRequest, plan: Plan, notes: string[]): Promise<PendingConfirm | null> {
+    const earlier = plan.pendingConfirm;
+    const sysctls = mergeSysctlWrites(earlier?.sysctls ?? [], plan.sysctls.writes);
+    if (request.confirmSeconds === undefined) {
+      if (!earlier) return null;
+      await writePendingConfirm(request.runDir, { ...earlier, sysctls });
+      notes.push(`a change applied with --confirm is waiting: unless "mwan confirm" runs by ${earlier.deadline}, this apply is reverted with it`);
+      return null;
     }
-    if (progress.nftLoaded) await attempt('nft table', () => this.nft.load(NftTable.restoreScript(snapshot.nft)));
-    await attempt('rules and routes', () => syncIp(this.ip, entriesFromKernel(snapshot.rules, snapshot.routes)));
-    return problems;
+    const pending: PendingConfirm = {
+      version: 1,
+      token: randomUUID(),
+      deadline: deadlineIn(request.confirmSeconds),
+      seconds: request.confirmSeconds,
+      pid: process.pid,
+      // Unconfirmed changes pile up on the state before the first of them, which is where a revert goes.
+      snapshot: earlier?.snapshot ?? plan.snapshot,
+      previousState: earlier ? earlier.previousState : plan.previous,
+      sysctls,
+    };
+    await writePendingConfirm(request.runDir, pending);
+    try {
+      pending.timerPid = await this.timer.start(request.runDir, pending.token);
+      await writePendingConfirm(request.runDir, pending);
+    } catch (error) {
+      // No timer, no --confirm: the file must not promise a revert nobody will make.
+      await (earlier ? writePendingConfirm(request.runDir, earlier) : removePendingConfirm(request.runDir)).catch(() => undefined);
+      throw error;
+    }
+    return pending;
+  }
+
+  /** Back to the snapshot, in the order an apply uses: see restoreSnapshot. */
+  private async rollback(snapshot: Snapshot, progress: { nftLoaded: boolean; sysctlsWritten: SysctlWrite[] }): Promise<string[]> {
+    return restoreSnapshot(
+      { ip: this.ip, nft: this.nft, sysctls: this.sysctls },
+      { snapshot, sysctls: progress.sysctlsWritten, nft: progress.nftLoaded ? 'always' : 'never' },
+    );
   }
 
   private stateOf(request: ApplyRequest, desired: Desired, plan: Plan, listed: string | null): MwanState {
@@ -212,7 +267,9 @@ export class ApplyEngine {
     ];
   }
 
-  private report(desired: Desired, plan: Plan, actions: string[], extra: { dryRun: boolean; conntrackDeleted: Record<string, number>; notes?: string[]; repaired?: boolean }): ApplyReport {
+  private report(desired: Desired, plan: Plan, actions: string[], extra: {
+    dryRun: boolean; conntrackDeleted: Record<string, number>; notes?: string[]; repaired?: boolean; confirm?: ApplyReport['confirm'];
+  }): ApplyReport {
     return {
       dryRun: extra.dryRun,
       strategy: desired.model.strategy.name,
@@ -222,6 +279,7 @@ export class ApplyEngine {
       conntrackDeleted: extra.conntrackDeleted,
       repaired: extra.repaired ?? false,
       notes: extra.notes ?? [],
+      ...(extra.confirm ? { confirm: extra.confirm } : {}),
     };
   }
 
@@ -250,23 +308,28 @@ function needsReload(desired: Desired, previous: MwanState | null, table: string
 }
 
 /**
- * Marks whose connections can no longer go the way they went: the link is gone, or its mark now
- * belongs to another link or interface. Marks seen on owned rules count too, for runs whose
- * state file was lost.
+ * Marks whose connections can no longer go the way they went (see changedMarks). Besides the last
+ * apply's links, an interrupted apply's count (its table may have marked connections before it
+ * stopped), and marks seen on owned rules, for runs whose state file was lost.
  */
-function marksToFlush(desired: Desired, previous: MwanState | null, state: IpState): number[] {
-  const before = new Map<number, LinkState | undefined>();
-  for (const rule of state.ownedRules) if (rule.fwmark !== undefined) before.set(Number(rule.fwmark), undefined);
-  for (const link of previous?.links ?? []) before.set(link.mark, link);
-  const now = new Map(desired.model.links.map((l) => [l.mark, l]));
-  return [...before]
-    .filter(([mark, old]) => {
-      const link = now.get(mark);
-      return !link || (old !== undefined && (old.name !== link.name || old.interface !== link.interface));
-    })
-    .map(([mark]) => mark)
-    .sort((a, b) => a - b);
+function marksToFlush(desired: Desired, previous: MwanState | null, journal: Journal | null, state: IpState): number[] {
+  const before = new Map<number, (MarkHolder | null)[]>();
+  for (const rule of state.ownedRules) if (rule.fwmark !== undefined) before.set(Number(rule.fwmark), [null]);
+  addHolders(before, previous?.links);
+  addHolders(before, journal?.links);
+  return changedMarks(desired.model.links, before);
 }
+
+/** The links of an interrupted run and of this one, each mark with each of its holders once. */
+function mergeLinks(earlier: readonly LinkState[], now: readonly LinkState[]): LinkState[] {
+  const seen = new Set<string>();
+  return [...earlier, ...now].filter((l) => {
+    const key = `${l.mark} ${l.name} ${l.interface}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+const deadlineIn = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 
 function mergeRecords(a: readonly { path: string }[], b: readonly { path: string; value: string; previous: string }[]) {
   const out = new Map<string, { path: string; value: string; previous: string }>();

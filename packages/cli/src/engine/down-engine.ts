@@ -3,6 +3,7 @@ import { MwanError, sysctlName } from '@mwan/core';
 import { commandLine, IpRoute2, NftTable, routeEntryFromKernel, ruleEntryFromKernel, SYSCTLS, type SysctlStore } from '@mwan/iproute2';
 import { readIpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
+import { readPendingConfirm, removePendingConfirm } from './pending-confirm.js';
 import { readJournal, readState, recordedSysctls, removeJournal, removeState } from './state-file.js';
 
 export interface DownRequest {
@@ -67,6 +68,11 @@ export class DownEngine {
         await attempt(`sysctl -w ${sysctlName(record.path)}=${record.previous}`, () => this.sysctls.write(record.path, record.previous));
       }
       if (problems.length) throw new MwanError('runtime', [...problems.map((p) => `down: ${p}`), 'run "mwan down" again once the cause is fixed; state.json is kept']);
+      // A revert at the deadline would bring back what down just removed.
+      if (await readPendingConfirm(request.runDir).then((pending) => pending !== null, () => true)) {
+        await removePendingConfirm(request.runDir);
+        actions.push('cancel the revert waiting for "mwan confirm" (confirm.json)');
+      }
       await removeState(request.runDir);
       await removeJournal(request.runDir);
       return { actions, kept };

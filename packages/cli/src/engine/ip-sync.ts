@@ -39,15 +39,64 @@ export const entriesFromKernel = (rules: readonly KernelRule[], routes: readonly
   routes: routes.map(routeEntryFromKernel),
 });
 
-/** Puts the owned rules and routes back to exactly `target`: used to roll back and to repair. */
-export async function syncIp(ip: IpRoute2, target: { rules: RuleEntry[]; routes: RouteEntry[] }): Promise<void> {
+export interface IpTarget {
+  rules: RuleEntry[];
+  routes: RouteEntry[];
+}
+
+/**
+ * First half of putting the owned rules and routes back to `target`: what is missing is added,
+ * nothing is taken away yet, so packets the nft table sends to a table always find its route.
+ * Returns the commands that failed; one failure does not stop the rest.
+ */
+export async function syncIpAdditions(ip: IpRoute2, target: IpTarget): Promise<string[]> {
   const plan = planIp(target.rules, target.routes, await readIpState(ip));
-  // Everything that can be put back is: one failure does not stop the rest.
-  const failures = await ip.ipEach([
-    ...plan.routes.replace.map((r) => r.replace),
-    ...plan.rules.add.map((r) => r.add),
-    ...plan.rules.remove.map((r) => r.del),
-    ...plan.routes.remove.map((r) => r.del),
-  ]);
-  if (failures.length) throw runtimeError(failures.map((f) => `ip ${f.args.join(' ')}: ${f.message}`).join('; '));
+  return failuresOf(await ip.ipEach([...plan.routes.replace.map((r) => r.replace), ...plan.rules.add.map((r) => r.add)]));
+}
+
+/**
+ * Second half: what `target` does not have is removed, then rules that came back in another
+ * order are put in the target's order, so `ip rule` reads exactly as it did.
+ */
+export async function syncIpRemovals(ip: IpRoute2, target: IpTarget): Promise<string[]> {
+  const plan = planIp(target.rules, target.routes, await readIpState(ip));
+  const problems = failuresOf(await ip.ipEach([...plan.rules.remove.map((r) => r.del), ...plan.routes.remove.map((r) => r.del)]));
+  const current = (await readIpState(ip)).ownedRules.map(ruleEntryFromKernel);
+  const moves = reorderCommands(target.rules, current);
+  if (moves.length) problems.push(...failuresOf(await ip.ipEach(moves)));
+  return problems;
+}
+
+/** Puts the owned rules and routes back to exactly `target` (order of rules included): used to roll back and to repair. */
+export async function syncIp(ip: IpRoute2, target: IpTarget): Promise<void> {
+  const problems = [...(await syncIpAdditions(ip, target)), ...(await syncIpRemovals(ip, target))];
+  if (problems.length) throw runtimeError(problems.join('; '));
+}
+
+const priorityOf = (rule: RuleEntry) => Number(/^pref (\d+)/.exec(rule.key)?.[1] ?? -1);
+
+/**
+ * The kernel keeps rules of one priority in the order they were added, so a rule put back after
+ * it was removed comes last. From the first rule out of place on, each rule is deleted and added
+ * again in the target's order: a delete and its add are neighbours in one batch, so a mark is
+ * without its rule only for the moment between them. Priorities whose rules differ in more than
+ * order are left alone: there is no exact order to restore.
+ */
+export function reorderCommands(target: readonly RuleEntry[], current: readonly RuleEntry[]): string[][] {
+  const commands: string[][] = [];
+  for (const priority of new Set(target.map(priorityOf))) {
+    const want = target.filter((r) => priorityOf(r) === priority);
+    const have = current.filter((r) => priorityOf(r) === priority);
+    const keys = (rules: readonly RuleEntry[]) => rules.map((r) => r.key);
+    if (keys(want).join('\n') === keys(have).join('\n')) continue;
+    if ([...keys(want)].sort().join('\n') !== [...keys(have)].sort().join('\n')) continue;
+    let first = 0;
+    while (want[first].key === have[first].key) first++;
+    for (const rule of want.slice(first)) commands.push(rule.del, rule.add);
+  }
+  return commands;
+}
+
+function failuresOf(failures: readonly { args: readonly string[]; message: string }[]): string[] {
+  return failures.map((f) => `ip ${f.args.join(' ')}: ${f.message}`);
 }

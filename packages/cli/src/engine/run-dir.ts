@@ -48,3 +48,5 @@ export async function readJson<T>(path: string): Promise<T | null> {
 export const statePath = (runDir: string) => join(runDir, 'state.json');
 export const journalPath = (runDir: string) => join(runDir, 'journal.json');
 export const lockPath = (runDir: string) => join(runDir, 'lock');
+export const confirmPath = (runDir: string) => join(runDir, 'confirm.json');
+export const confirmLogPath = (runDir: string) => join(runDir, 'confirm.log');

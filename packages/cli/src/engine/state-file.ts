@@ -50,6 +50,11 @@ export interface Journal {
   step: string;
   snapshot: Snapshot;
   pendingSysctls: SysctlChange[];
+  /**
+   * The links the interrupted apply was giving marks to: its table may have marked connections
+   * before it stopped, so the repair treats these marks as in use by these links.
+   */
+  links?: LinkState[];
 }
 
 export const readState = (runDir: string) => readJson<MwanState>(statePath(runDir));

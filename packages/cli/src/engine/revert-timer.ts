@@ -1,0 +1,60 @@
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { InjectionToken } from 'tsyringe';
+import { runtimeError } from '@mwan/core';
+import { confirmLogPath } from './run-dir.js';
+
+/** Starts the process that reverts a pending `apply --confirm` at its deadline. */
+export interface RevertTimer {
+  /** Returns the timer's pid. */
+  start(runDir: string, token: string): Promise<number>;
+}
+
+export const REVERT_TIMER: InjectionToken<RevertTimer> = Symbol.for('mwan.RevertTimer');
+
+/**
+ * execa's types take a plain `number` for possibly 0 (an input); a descriptor from openSync never
+ * is one of the standard three.
+ */
+type LogFd = 3;
+
+/** The committed `mwan` entry of this package, from src/engine or dist/engine alike. */
+const MWAN_BIN = fileURLToPath(new URL('../../bin/mwan.js', import.meta.url));
+
+/**
+ * The timer is `mwan confirm-timer` in a process of its own: detached (a session of its own, so
+ * the hang-up of the operator's terminal does not reach it), not waited for, and writing to
+ * confirm.log in the run dir, so it outlives the apply that started it. It inherits the network
+ * namespace, which is the router it reverts.
+ */
+export class DetachedRevertTimer implements RevertTimer {
+  async start(runDir: string, token: string): Promise<number> {
+    // A descriptor of the log itself: with a pipe, or execa's `{ file }` (which the parent writes
+    // through), the applying process would stay alive until the timer ends.
+    let log: LogFd;
+    try {
+      log = openSync(confirmLogPath(runDir), 'a', 0o644) as LogFd;
+    } catch (error) {
+      throw runtimeError(`cannot open ${confirmLogPath(runDir)}: ${(error as Error).message}`, error);
+    }
+    let child;
+    try {
+      child = execa(process.execPath, [MWAN_BIN, '--run-dir', runDir, 'confirm-timer', '--token', token], {
+        detached: true,
+        cleanup: false,
+        stdin: 'ignore',
+        stdout: log,
+        stderr: log,
+        reject: false,
+      });
+    } finally {
+      closeSync(log);
+    }
+    child.unref();
+    // Its outcome goes to the log; the promise only must not count as unhandled.
+    void child.catch(() => undefined);
+    if (child.pid === undefined) throw runtimeError(`cannot start the revert timer (${process.execPath} ${MWAN_BIN})`);
+    return child.pid;
+  }
+}
