@@ -8,6 +8,8 @@ export function changeMessage(change: Pick<LinkChange, 'link' | 'reason'>): stri
   switch (reason.kind) {
     case 'failures':
       return `link ${link} down after ${plural(reason.count, 'failed probe')} (last: ${reason.lastError})`;
+    case 'probation':
+      return `link ${link} down again: ${plural(reason.count, 'failed probe')} in its first ${reason.rounds} since it came back (last: ${reason.lastError})`;
     case 'loss':
       return `link ${link} down: ${reason.lossPercent}% of the last probes lost (maxLoss ${reason.maxLoss}%)`;
     case 'successes':

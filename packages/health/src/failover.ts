@@ -64,16 +64,19 @@ export class Failover {
     });
   }
 
-  /** Applies the best tier and starts probing. A failed first apply throws: nothing is running then. */
+  /**
+   * Applies the best tier, then starts probing: probes need the links' rules and routes, which
+   * the apply creates. A failed first apply throws: nothing is running then.
+   */
   async start(links: readonly FailoverLink[], configPath: string): Promise<void> {
     this.links = [...links];
     this.configPath = configPath;
-    this.monitor.start(this.links);
     await this.enqueue(() => this.reconcile());
     if (this.applied === undefined) {
       await this.stop();
       throw new MwanError('runtime', this.lastError ?? 'the first apply failed');
     }
+    this.monitor.start(this.links);
   }
 
   /**
@@ -91,8 +94,9 @@ export class Failover {
     this.configPath = configPath;
     for (const name of [...this.flushed]) if (!links.some((l) => l.name === name)) this.flushed.delete(name);
     this.dirty = true;
+    // Links that stay are judged by their kept health; new ones count as up until probed.
+    await this.enqueue(() => this.reconcile(kept));
     this.monitor.start(this.links, kept);
-    await this.enqueue(() => this.reconcile());
   }
 
   /** Stops probing and waits for what is under way; the ruleset stays as it is. */
@@ -131,8 +135,8 @@ export class Failover {
   }
 
   /** Makes the ruleset match the links' health; on failure, logs and schedules another try. */
-  private async reconcile(): Promise<void> {
-    const states = this.monitor.states();
+  private async reconcile(kept?: ReadonlyMap<string, LinkHealth>): Promise<void> {
+    const states = kept ? Object.fromEntries([...kept].map(([name, h]) => [name, h.state])) : this.monitor.states();
     const best = activeLinks(this.links, states);
     if (!best) {
       if (!this.allDown) this.deps.log(`all links down: keeping ${listOf(this.applied ?? this.links.map((l) => l.name))} in use`);
@@ -158,7 +162,8 @@ export class Failover {
       this.dirty = false;
       if (!before || !sameSet(target, before)) this.deps.log(`active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
     }
-    await this.flushDead(states);
+    // States may have moved while the apply ran: a link that is up again keeps its connections.
+    await this.flushDead(kept ? states : this.monitor.states());
     await this.writeHealth().catch((error: unknown) => this.deps.log(messageOf(error)));
   }
 

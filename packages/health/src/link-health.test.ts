@@ -86,6 +86,16 @@ describe('observe', () => {
       expect(feed([...flap, ...times(6, OK)]).changes.map((c) => [c.to, c.round])).toEqual([['down', 3], ['up', 6], ['down', 9], ['up', 15]]);
     });
 
+    it('puts a link that came back on probation: `down` failures in total take it down again', () => {
+      const back = [...times(3, LOST), ...times(3, OK)];
+      const { changes, health } = feed([...back, OK, LOST, OK, LOST, OK, LOST]);
+      expect(changes.map((c) => [c.to, c.round])).toEqual([['down', 3], ['up', 6], ['down', 12]]);
+      expect(changes[2].reason).toEqual({ kind: 'probation', count: 3, rounds: 6, lastError: 'timeout' });
+      expect(health.flaps).toBe(1);
+      // After LOSS_WINDOW rounds up, scattered failures are no longer counted against it.
+      expect(feed([...back, ...times(LOSS_WINDOW, OK), OK, LOST, OK, LOST, OK, LOST]).changes).toHaveLength(2);
+    });
+
     it('caps the doubling', () => {
       const health: LinkHealth = { ...initialHealth(0), state: 'down', flaps: 10 };
       expect(successesNeeded(health, { up: 3 })).toBe(24);

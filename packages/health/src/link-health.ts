@@ -22,6 +22,8 @@ export interface LinkHealth {
   flaps: number;
   /** Rounds since the link last came up; Infinity when it never went down. */
   roundsUp: number;
+  /** Failed rounds (in a row or not) since the link last came up. */
+  failedSinceUp: number;
 }
 
 /** A state change decided by `observe`; the monitor adds the link's name. */
@@ -32,12 +34,13 @@ export interface HealthChange {
   /** What decided it. */
   reason:
     | { kind: 'failures'; count: number; lastError: string }
+    | { kind: 'probation'; count: number; rounds: number; lastError: string }
     | { kind: 'loss'; lossPercent: number; maxLoss: number }
     | { kind: 'successes'; count: number; rttMs: number };
 }
 
 export function initialHealth(now: number): LinkHealth {
-  return { state: 'up', since: now, failures: 0, successes: 0, window: [], probes: 0, flaps: 0, roundsUp: Infinity };
+  return { state: 'up', since: now, failures: 0, successes: 0, window: [], probes: 0, flaps: 0, roundsUp: Infinity, failedSinceUp: 0 };
 }
 
 /** Percent of the last LOSS_WINDOW rounds that got no answer; undefined before the first. */
@@ -58,10 +61,12 @@ export function successesNeeded(health: Pick<LinkHealth, 'flaps'>, settings: Pic
  * - Up → down after `down` failed rounds in a row, or when more than `maxLoss` percent of a full
  *   window of LOSS_WINDOW rounds got no answer.
  * - Down → up after `successesNeeded` good rounds in a row, with the loss no longer over `maxLoss`.
- * - Hysteresis alone lets a link that flaps in step with the probes go up and down every few
- *   rounds. So a link that fails again within LOSS_WINDOW rounds of coming back needs twice the
- *   successes next time (at most 2^MAX_FLAP_DOUBLINGS times); LOSS_WINDOW rounds up in a row
- *   forgive it.
+ * - Hysteresis alone lets a flapping link come back whenever `up` probes happen to land in a row,
+ *   and then stay up at 50% loss because failures never come `down` in a row. So a link that
+ *   just came back is on probation for LOSS_WINDOW rounds: `down` failed rounds in total (not
+ *   only in a row) take it down again. Going down within those rounds is a relapse: the link
+ *   needs twice the successes next time (at most 2^MAX_FLAP_DOUBLINGS times). LOSS_WINDOW rounds
+ *   up forgive it.
  */
 export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: HealthModel, now: number): { health: LinkHealth; change?: HealthChange } {
   const slow = outcome.ok && settings.maxRtt !== undefined && outcome.rttMs > settings.maxRtt;
@@ -74,6 +79,7 @@ export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: Hea
     failures: good ? 0 : health.failures + 1,
     successes: good ? health.successes + 1 : 0,
     roundsUp: health.state === 'up' ? health.roundsUp + 1 : health.roundsUp,
+    failedSinceUp: health.state === 'up' && !good ? health.failedSinceUp + 1 : health.failedSinceUp,
   };
   if (outcome.ok) next.lastRttMs = outcome.rttMs;
   if (!good) next.lastError = outcome.ok ? `rtt ${round(outcome.rttMs)} ms over maxRtt ${settings.maxRtt} ms` : outcome.error;
@@ -85,7 +91,9 @@ export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: Hea
   if (health.state === 'up') {
     let reason: HealthChange['reason'] | undefined;
     if (next.failures >= settings.down) reason = { kind: 'failures', count: next.failures, lastError: next.lastError ?? 'failed' };
-    else if (lossy && window.length >= LOSS_WINDOW) reason = { kind: 'loss', lossPercent: round(loss), maxLoss: settings.maxLoss as number };
+    else if (health.roundsUp < LOSS_WINDOW && next.failedSinceUp >= settings.down) {
+      reason = { kind: 'probation', count: next.failedSinceUp, rounds: next.roundsUp, lastError: next.lastError ?? 'failed' };
+    } else if (lossy && window.length >= LOSS_WINDOW) reason = { kind: 'loss', lossPercent: round(loss), maxLoss: settings.maxLoss as number };
     if (!reason) return { health: next };
     const relapse = health.roundsUp < LOSS_WINDOW;
     return {
@@ -95,7 +103,7 @@ export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: Hea
   }
   if (next.successes >= successesNeeded(next, settings) && !lossy) {
     return {
-      health: { ...next, state: 'up', since: now, failures: 0, roundsUp: 0 },
+      health: { ...next, state: 'up', since: now, failures: 0, roundsUp: 0, failedSinceUp: 0 },
       change: { from: 'down', to: 'up', at: now, reason: { kind: 'successes', count: next.successes, rttMs: next.lastRttMs ?? 0 } },
     };
   }

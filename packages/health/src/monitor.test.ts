@@ -91,6 +91,17 @@ describe('HealthMonitor', () => {
     expect(changes.at(-1)!.at - 30_000).toBeLessThanOrEqual(3500);
   });
 
+  it('holds down a link flapping slightly out of step with the probes (a 0.63 s period)', async () => {
+    for (const half of [290, 300, 315, 330]) {
+      const { clock, changes, monitor } = setup((name, now) => now < 1000 || Math.floor(now / half) % 2 === 1);
+      monitor.start([link('a')]);
+      await clock.advance(30_000);
+      await monitor.stop();
+      expect(changes.length).toBeLessThanOrEqual(3);
+      expect(changes.at(-1)?.to).toBe('down');
+    }
+  });
+
   it('keeps the health of links that stay across a restart', async () => {
     const { clock, monitor } = setup((name) => name !== 'b');
     monitor.start([link('a'), link('b')]);

@@ -8,13 +8,14 @@ const SO_MARK = 36;
 /**
  * A TCP connect by socat, with the link's mark (routes it through the link's table, as for
  * ping) and bound to its interface. Node cannot set SO_MARK, so the connect is socat's.
- * `-t0` closes as soon as the connect is made (nothing is sent). `-d -d -lu` logs the connect with microsecond timestamps, which give the RTT without the
+ * Nothing is sent: socat half-closes and waits (`-t`, at most the timeout) for the server to close,
+ * so no unread data makes the kernel reset the connection. `-d -d -lu` logs the connect with microsecond timestamps, which give the RTT without the
  * cost of starting a process.
  */
 export function socatArgs(iface: string, mark: number, target: string, port: number, timeoutSeconds: number): string[] {
   const t = seconds(timeoutSeconds);
   return [
-    '-d', '-d', '-lu', `-T${t}`, '-t0', '/dev/null',
+    '-d', '-d', '-lu', `-T${t}`, `-t${t}`, '/dev/null',
     `TCP4:${target}:${port},so-bindtodevice=${iface},setsockopt-int=${SOL_SOCKET}:${SO_MARK}:${mark},connect-timeout=${t}`,
   ];
 }

@@ -115,8 +115,8 @@ async function reload(failover: Failover, request: WatchRequest, log: (line: str
     log(`SIGHUP: config not reloaded, the running one is kept: ${problems.join('; ')}`);
     return;
   }
-  log(`SIGHUP: reloading ${request.configPath} (${links.length} link${links.length === 1 ? '' : 's'})`);
   await failover.reload(links, request.configPath);
+  log(`SIGHUP: reloaded ${request.configPath} (${links.length} link${links.length === 1 ? '' : 's'})`);
 }
 
 function describeStart(links: readonly FailoverLink[]): string {
