@@ -24,7 +24,7 @@ class SwitchProber implements Prober {
   }
 }
 
-function setup(options: { failApplies?: number } = {}) {
+function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise<boolean> } = {}) {
   const clock = new FakeClock(0);
   const prober = new SwitchProber(clock);
   const applies: { at: number; active: string[] }[] = [];
@@ -59,6 +59,7 @@ function setup(options: { failApplies?: number } = {}) {
       files.push(file);
     },
     pid: 4242,
+    ...(options.appliedElsewhere ? { appliedElsewhere: options.appliedElsewhere } : {}),
   });
   /** The next `n` applies fail. */
   const failNext = (n: number) => {
@@ -167,6 +168,22 @@ describe('Failover', () => {
     expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp1']]);
     // Connections of isp2 go only once the ruleset no longer selects it.
     expect(t.flushes).toEqual([2]);
+    await t.failover.stop();
+  });
+
+  it('applies the active set again when someone else replaced the ruleset', async () => {
+    let replaced = false;
+    const t = setup({ appliedElsewhere: async () => replaced });
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.applies).toHaveLength(2);
+    replaced = true;
+    await t.clock.advance(1000);
+    replaced = false;
+    await t.clock.advance(2000);
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp1'], ['isp1']]);
+    expect(t.log).toContain('the ruleset was applied by another mwan command; applying active links isp1 again');
     await t.failover.stop();
   });
 

@@ -26,6 +26,11 @@ export interface FailoverDeps {
   hooks: HookRunner;
   log(line: string): void;
   writeHealth(file: HealthFile): Promise<void>;
+  /**
+   * Whether someone else (a manual `mwan apply`) replaced the ruleset since this process last
+   * applied it; checked about once a second. The active set is then applied again.
+   */
+  appliedElsewhere?(): Promise<boolean>;
   pid?: number;
 }
 
@@ -54,6 +59,7 @@ export class Failover {
   private lastWrite = Number.NEGATIVE_INFINITY;
   private lastError?: string;
   private stoppedAt?: number;
+  private lastDriftCheck = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: FailoverDeps) {
     this.monitor = new HealthMonitor({
@@ -208,8 +214,21 @@ export class Failover {
   }
 
   private probed(): void {
+    const now = this.deps.clock.now();
     // RTT and loss move with every probe: rewritten at most every HEALTH_WRITE_MS; changes write at once.
-    if (this.deps.clock.now() - this.lastWrite >= HEALTH_WRITE_MS) void this.writeHealth().catch(() => undefined);
+    if (now - this.lastWrite >= HEALTH_WRITE_MS) void this.writeHealth().catch(() => undefined);
+    if (this.deps.appliedElsewhere && now - this.lastDriftCheck >= HEALTH_WRITE_MS) {
+      this.lastDriftCheck = now;
+      void this.enqueue(() => this.reapplyIfReplaced());
+    }
+  }
+
+  /** A manual apply renders every link active: put the health-checked set back. */
+  private async reapplyIfReplaced(): Promise<void> {
+    if (this.applied === undefined || this.dirty || !(await this.deps.appliedElsewhere?.())) return;
+    this.deps.log(`the ruleset was applied by another mwan command; applying active links ${listOf(this.applied)} again`);
+    this.dirty = true;
+    await this.reconcile();
   }
 
   healthFile(): HealthFile {

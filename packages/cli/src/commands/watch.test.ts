@@ -60,7 +60,7 @@ function start(name: string) {
   let err = '';
   const exit = main(['watch', '--config', config, '--run-dir', dir], { container, env: {}, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
   const expectedNft = (active?: string[]) => render(buildModel(loadConfigFile(config)), strategy, active ? { active } : {}).nft;
-  return { dir, config, kernel, runner, clock, prober, signals, hooks, exit, expectedNft, out: () => out, err: () => err };
+  return { dir, config, kernel, runner, clock, prober, signals, hooks, exit, expectedNft, container, out: () => out, err: () => err };
 }
 
 describe('mwan watch', () => {
@@ -82,6 +82,14 @@ describe('mwan watch', () => {
     const health = JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8'));
     expect(health).toMatchObject({ active: ['isp1'], allDown: false, pid: process.pid });
     expect(health.links.map((l: { name: string; state: string }) => [l.name, l.state])).toEqual([['isp1', 'up'], ['isp2', 'down'], ['backup', 'up']]);
+
+    // A manual apply makes every link active again; watch puts its set back.
+    const manual = await main(['apply', '--config', w.config, '--run-dir', w.dir], { container: w.container, env: {}, io: { out: () => {}, err: () => {} } });
+    expect(manual).toBe(0);
+    expect(w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input).toBe(w.expectedNft());
+    await w.clock.advance(1000);
+    await until('re-apply', () => w.out().includes('the ruleset was applied by another mwan command; applying active links isp1 again'));
+    await until('re-applied', () => w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input === w.expectedNft(['isp1']));
 
     const loads = w.runner.calls.filter((c) => c.file === 'nft' && c.args[0] === '-f').length;
     w.signals.emit('SIGTERM');

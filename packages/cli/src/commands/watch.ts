@@ -54,12 +54,21 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   await refuseSecondWatch(request.runDir);
   const engine = container.resolve(ApplyEngine);
   const conntrack = container.resolve(Conntrack);
+  // The `applied` stamp of state.json after this process's last apply: another stamp means
+  // someone ran `mwan apply`, which made every link active again.
+  let ours: string | undefined;
   const failover = new Failover({
     clock: optional(container, CLOCK) ?? systemClock,
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
     apply: async (active) => {
       const report = await engine.apply({ configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active });
       for (const note of report.notes) log(note);
+      ours = (await readState(request.runDir))?.applied;
+    },
+    // After `mwan down` there is no state: that is left alone until the next change or reload.
+    appliedElsewhere: async () => {
+      const state = await readState(request.runDir).catch(() => null);
+      return state !== null && ours !== undefined && state.applied !== ours;
     },
     flush: (mark) => conntrack.deleteMark(mark),
     hooks: optional(container, HOOK_RUNNER) ?? new ExecaHookRunner(),
