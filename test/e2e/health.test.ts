@@ -194,7 +194,7 @@ describe('health checks and failover (mwan watch)', () => {
 
   it('takes a black-holed link out within 2 s without failing a request, and back within 3 s', async () => {
     const w = await startWatch(await writeConfig());
-    const runs: { detectMs: number; lastOnLinkMs: number; backMs: number }[] = [];
+    const runs: { detectMs: number; lastOnLinkMs: number; backMs: number; applyMs: number }[] = [];
     const client = new PacedClient(lab, 3 * 17_000 + 1000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     for (let run = 0; run < 3; run++) {
@@ -216,6 +216,8 @@ describe('health checks and failover (mwan watch)', () => {
         return selects(now.selector, 2) ? undefined : at;
       }, 'the ruleset to stop selecting link 2', 5000, 25);
       await w.waitFor(/^link isp2: deleted \d+ conntrack entr/, 5000, blackholed);
+      // How long the apply took: from the down line to the active-links line (both as read here).
+      const applyMs = (await w.waitFor(/^active links: isp1 \(was/, 1000, blackholed)).at - (await w.waitFor(/^link isp2 down/, 1000, blackholed)).at;
       // Nothing started after the switch reached the server through link 2.
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(client.attempts.filter((a) => a.start > switched && a.ok && linkOf(a.src) === 2)).toEqual([]);
@@ -224,7 +226,7 @@ describe('health checks and failover (mwan watch)', () => {
       const restored = Date.now();
       await setBlackhole(lab, 2, false);
       const back = await pollUntil(async () => client.attempts.find((a) => a.start >= restored && a.ok && linkOf(a.src) === 2), 'a new connection through link 2 again', 5000, 20);
-      runs.push({ detectMs: switched - blackholed, lastOnLinkMs: lastOnLink - blackholed, backMs: back.start - restored });
+      runs.push({ detectMs: switched - blackholed, lastOnLinkMs: lastOnLink - blackholed, backMs: back.start - restored, applyMs });
       // Stay up a full loss window (10 s) so the next black-hole is not taken for flapping.
       await new Promise((resolve) => setTimeout(resolve, 10_500));
     }
