@@ -122,3 +122,35 @@ describe('balancing (mwan apply in the lab router)', () => {
     for (const link of lab.links) expect(new Set(ways[link.name]).size).toBe(1);
   });
 });
+
+describe('balancing over many links', () => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await createLab(PREFIX, { links: 64 });
+    await lab.startServer();
+  });
+
+  afterAll(async () => {
+    await lab?.destroy();
+    expect(await leftovers(PREFIX)).toEqual([]);
+  });
+
+  /** Connections per link index, from the addresses the server saw. */
+  const perLink = (results: ConnectResult[]) => {
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    const split = splitBySnat(lab, results.map((r) => r.seen?.src));
+    return lab.links.map((l) => split[l.name]);
+  };
+
+  it('64 links: round-robin gives each exactly 10 of 640, weighted inc 1..64 gives each its weight over one cycle', async () => {
+    await lab.mwanOk(['apply', '--config', await lab.configFor({ strategy: 'round-robin' })]);
+    expect(perLink(await lab.connect({ count: 640, concurrency: 32 }))).toEqual(Array(64).fill(10));
+
+    // Weight intervals that overlapped or left gaps (start = w instead of start += w) would show here.
+    const weights = lab.links.map((l) => l.index);
+    await lab.mwanOk(['apply', '--config', await lab.configFor({ strategy: { name: 'weighted', options: { mode: 'inc' } }, weights })]);
+    const cycle = weights.reduce((a, b) => a + b, 0);
+    expect(perLink(await lab.connect({ count: cycle, concurrency: 64 }))).toEqual(weights);
+  });
+});
