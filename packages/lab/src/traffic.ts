@@ -119,6 +119,9 @@ function stderrTail(child: Subprocess): () => string {
 export class TrafficServer {
   private readonly reader: LineReader;
   private readonly stderr: () => string;
+  private readonly parsed: Seen[] = [];
+  private parsedLines = 0;
+  /** Records before the last `clear()`. */
   private skip = 0;
 
   constructor(
@@ -141,15 +144,18 @@ export class TrafficServer {
 
   /** Records since the last `clear()`. */
   records(): Seen[] {
-    return this.reader
-      .all()
-      .slice(this.skip)
-      .map((line) => JSON.parse(line) as Seen | { ready: true })
-      .filter((r): r is Seen => 'kind' in r);
+    // Lines are parsed once, as they are first asked for: waiting for thousands stays linear.
+    const lines = this.reader.all();
+    for (; this.parsedLines < lines.length; this.parsedLines++) {
+      const record = JSON.parse(lines[this.parsedLines]) as Seen | { ready: true };
+      if ('kind' in record) this.parsed.push(record);
+    }
+    return this.parsed.slice(this.skip);
   }
 
   clear(): void {
-    this.skip = this.reader.all().length;
+    this.records();
+    this.skip = this.parsed.length;
   }
 
   /** Waits until at least `count` records (of `kind`, if given) arrived since the last clear. */
