@@ -191,10 +191,15 @@ describe('lab options and cleanup', () => {
     }
   });
 
-  it.each([
-    ['SIGTERM', 'signal'],
-    ['exit', 'process.exit'],
-  ])('removes the lab when its process ends by %s', async (how) => {
+  // How the child ends, and the exit code or signal it ends with.
+  const endings: Record<string, { code: string; expected: number | string }> = {
+    SIGTERM: { code: 'setInterval(() => {}, 1000);', expected: 'SIGTERM' },
+    'process.exit': { code: 'process.exit(3);', expected: 3 },
+    // The exit handler finishes a removal the crash cut short.
+    'a crash during destroy': { code: 'void lab.destroy();\nsetImmediate(() => { throw new Error("crash"); });', expected: 1 },
+  };
+
+  it.each(Object.keys(endings))('removes the lab when its process ends by %s', async (how) => {
     const dist = `${repo}packages/lab/dist/index.js`;
     expect(existsSync(dist)).toBe(true); // the e2e scripts build first
     const script = [
@@ -202,7 +207,8 @@ describe('lab options and cleanup', () => {
       `const lab = await Lab.create({ prefix: ${JSON.stringify(PREFIX)} });`,
       'await lab.startServer();',
       'console.log(JSON.stringify(lab.ns));',
-      how === 'exit' ? 'process.exit(3);' : 'setInterval(() => {}, 1000);',
+      'await new Promise((resolve) => setTimeout(resolve, 100));',
+      endings[how].code,
     ].join('\n');
     const child = execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, buffer: false, timeout: 30_000 });
     let output = '';
@@ -218,9 +224,14 @@ describe('lab options and cleanup', () => {
       await child;
       clearTimeout(timer);
     }
-    const result = await child;
-    expect(how === 'SIGTERM' ? result.signal : result.exitCode).toBe(how === 'SIGTERM' ? 'SIGTERM' : 3);
-    const names = await listNamespaces();
-    expect(Object.values(ns).filter((n) => names.includes(n))).toEqual([]);
+    try {
+      const result = await child;
+      expect(how === 'SIGTERM' ? result.signal : result.exitCode).toBe(endings[how].expected);
+      const names = await listNamespaces();
+      expect(Object.values(ns).filter((n) => names.includes(n))).toEqual([]);
+    } finally {
+      // Whatever the dead child left (only when this test fails) is removed by the sweep.
+      await sweepStaleLabs(PREFIX);
+    }
   });
 });

@@ -94,7 +94,9 @@ export class Lab {
    */
   private portCursor = PORT_FIRST + Math.floor(Math.random() * (PORT_LAST - PORT_FIRST));
   private readonly log: (message: string) => void;
-  private destroyed = false;
+  private destroying?: Promise<void>;
+  /** Everything is gone (set at the end of a removal, not at its start). */
+  private removed = false;
 
   private constructor(options: LabOptions) {
     this.topology = planTopology(options);
@@ -323,26 +325,31 @@ export class Lab {
     return counters[counterName(link)];
   }
 
-  /** Removes every namespace, process and file of the lab. Safe to call twice. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
+  /** Removes every namespace, process and file of the lab. Safe to call twice, or concurrently. */
+  destroy(): Promise<void> {
+    this.destroying ??= this.remove();
+    return this.destroying;
+  }
+
+  private async remove(): Promise<void> {
     for (const child of this.children) child.kill('SIGKILL');
     const problems: string[] = [];
     for (const name of Object.values(this.ns) as string[]) {
       await removeNamespace(name).catch((error: Error) => problems.push(error.message));
     }
     rmSync(this.dir, { recursive: true, force: true });
+    // Only now: a process that dies during the removal still finishes it in its exit handler.
+    this.removed = true;
     untrack(this);
     const left = (await listNamespaces()).filter((name) => name.startsWith(`${this.stem}-`));
     if (left.length || problems.length) throw new Error(`lab ${this.stem} not fully removed: ${[...problems, ...left].join('; ')}`);
     this.log(`lab ${this.stem} removed`);
   }
 
-  /** For exit handlers: the same, synchronously. */
+  /** For exit handlers: the same, synchronously, also when an asynchronous destroy was cut short. */
   destroySync(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
+    if (this.removed) return;
+    this.removed = true;
     this.log(`process ending: removing lab ${this.stem}`);
     for (const child of this.children) child.kill('SIGKILL');
     for (const name of Object.values(this.ns) as string[]) removeNamespaceSync(name);
