@@ -7,7 +7,7 @@ export function changeMessage(change: Pick<LinkChange, 'link' | 'reason'>): stri
   const { link, reason } = change;
   switch (reason.kind) {
     case 'failures':
-      return `link ${link} down after ${plural(reason.count, 'failed probe')} (last: ${reason.lastError})`;
+      return `link ${link} down after ${plural(reason.count, 'failed probe')}${reason.of ? ` of the last ${reason.of}` : ''} (last: ${reason.lastError})`;
     case 'probation':
       return `link ${link} down again: ${plural(reason.count, 'failed probe')} in its first ${reason.rounds} since it came back (last: ${reason.lastError})`;
     case 'loss':

@@ -30,8 +30,15 @@ describe('observe', () => {
   });
 
   it('starts counting again after a success', () => {
-    expect(feed([LOST, LOST, OK, LOST, LOST, OK]).changes).toEqual([]);
-    expect(feed([LOST, LOST, OK, LOST, LOST, LOST], { down: 3 }).changes.map((c) => c.round)).toEqual([6]);
+    expect(feed([LOST, LOST, OK, OK, OK, LOST, LOST, OK]).changes).toEqual([]);
+    expect(feed([LOST, LOST, OK, OK, OK, LOST, LOST, LOST]).changes.map((c) => c.round)).toEqual([8]);
+  });
+
+  it('takes down a link failing every other round: `down` failures among the last 2 × down − 1', () => {
+    const { changes } = feed([LOST, OK, LOST, OK, LOST]);
+    expect(changes).toEqual([{ from: 'up', to: 'down', at: 2500, round: 5, reason: { kind: 'failures', count: 3, of: 5, lastError: 'timeout' } }]);
+    expect(feed([LOST, OK, OK, LOST, OK, OK, LOST, OK, OK]).changes).toEqual([]);
+    expect(feed([LOST, OK, OK, OK, LOST, OK, OK, OK, LOST, OK, LOST], { down: 4 }).changes).toEqual([]);
   });
 
   it('brings a link back after `up` good rounds in a row', () => {
@@ -88,12 +95,13 @@ describe('observe', () => {
 
     it('puts a link that came back on probation: `down` failures in total take it down again', () => {
       const back = [...times(3, LOST), ...times(3, OK)];
-      const { changes, health } = feed([...back, OK, LOST, OK, LOST, OK, LOST]);
-      expect(changes.map((c) => [c.to, c.round])).toEqual([['down', 3], ['up', 6], ['down', 12]]);
-      expect(changes[2].reason).toEqual({ kind: 'probation', count: 3, rounds: 6, lastError: 'timeout' });
+      const sparse = [OK, LOST, OK, OK, LOST, OK, OK, LOST]; // never 3 of the last 5
+      const { changes, health } = feed([...back, ...sparse]);
+      expect(changes.map((c) => [c.to, c.round])).toEqual([['down', 3], ['up', 6], ['down', 14]]);
+      expect(changes[2].reason).toEqual({ kind: 'probation', count: 3, rounds: 8, lastError: 'timeout' });
       expect(health.flaps).toBe(1);
-      // After LOSS_WINDOW rounds up, scattered failures are no longer counted against it.
-      expect(feed([...back, ...times(LOSS_WINDOW, OK), OK, LOST, OK, LOST, OK, LOST]).changes).toHaveLength(2);
+      // After LOSS_WINDOW rounds up, sparse failures are no longer counted against it.
+      expect(feed([...back, ...times(LOSS_WINDOW, OK), ...sparse]).changes).toHaveLength(2);
     });
 
     it('caps the doubling', () => {

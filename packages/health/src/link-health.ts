@@ -15,6 +15,8 @@ export interface LinkHealth {
   successes: number;
   /** Outcomes of the last LOSS_WINDOW rounds, oldest first: false = no answer. */
   window: boolean[];
+  /** The same rounds judged: false = failed (no answer, or slower than maxRtt). */
+  judged: boolean[];
   probes: number;
   lastRttMs?: number;
   lastError?: string;
@@ -33,14 +35,14 @@ export interface HealthChange {
   at: number;
   /** What decided it. */
   reason:
-    | { kind: 'failures'; count: number; lastError: string }
+    | { kind: 'failures'; count: number; lastError: string; of?: number }
     | { kind: 'probation'; count: number; rounds: number; lastError: string }
     | { kind: 'loss'; lossPercent: number; maxLoss: number }
     | { kind: 'successes'; count: number; rttMs: number };
 }
 
 export function initialHealth(now: number): LinkHealth {
-  return { state: 'up', since: now, failures: 0, successes: 0, window: [], probes: 0, flaps: 0, roundsUp: Infinity, failedSinceUp: 0 };
+  return { state: 'up', since: now, failures: 0, successes: 0, window: [], judged: [], probes: 0, flaps: 0, roundsUp: Infinity, failedSinceUp: 0 };
 }
 
 /** Percent of the last LOSS_WINDOW rounds that got no answer; undefined before the first. */
@@ -58,8 +60,9 @@ export function successesNeeded(health: Pick<LinkHealth, 'flaps'>, settings: Pic
  * One probe round's outcome applied to a link's health: pure, so every rule is tested without a
  * network or a clock.
  * - A round fails when nothing answered, or the answer came slower than `maxRtt`.
- * - Up → down after `down` failed rounds in a row, or when more than `maxLoss` percent of a full
- *   window of LOSS_WINDOW rounds got no answer.
+ * - Up → down after `down` failed rounds in a row, or `down` failed rounds among the last
+ *   `2 × down − 1` (a link failing every other round has not got `down` in a row, ever), or when
+ *   more than `maxLoss` percent of a full window of LOSS_WINDOW rounds got no answer.
  * - Down → up after `successesNeeded` good rounds in a row, with the loss no longer over `maxLoss`.
  * - Hysteresis alone lets a flapping link come back whenever `up` probes happen to land in a row,
  *   and then stay up at 50% loss because failures never come `down` in a row. So a link that
@@ -72,9 +75,11 @@ export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: Hea
   const slow = outcome.ok && settings.maxRtt !== undefined && outcome.rttMs > settings.maxRtt;
   const good = outcome.ok && !slow;
   const window = [...health.window, outcome.ok].slice(-LOSS_WINDOW);
+  const judged = [...health.judged, good].slice(-LOSS_WINDOW);
   const next: LinkHealth = {
     ...health,
     window,
+    judged,
     probes: health.probes + 1,
     failures: good ? 0 : health.failures + 1,
     successes: good ? health.successes + 1 : 0,
@@ -90,7 +95,10 @@ export function observe(health: LinkHealth, outcome: ProbeOutcome, settings: Hea
   const lossy = settings.maxLoss !== undefined && loss > settings.maxLoss;
   if (health.state === 'up') {
     let reason: HealthChange['reason'] | undefined;
+    const span = 2 * settings.down - 1;
+    const scattered = judged.slice(-span).filter((g) => !g).length;
     if (next.failures >= settings.down) reason = { kind: 'failures', count: next.failures, lastError: next.lastError ?? 'failed' };
+    else if (scattered >= settings.down) reason = { kind: 'failures', count: scattered, of: Math.min(span, judged.length), lastError: next.lastError ?? 'failed' };
     else if (health.roundsUp < LOSS_WINDOW && next.failedSinceUp >= settings.down) {
       reason = { kind: 'probation', count: next.failedSinceUp, rounds: next.roundsUp, lastError: next.lastError ?? 'failed' };
     } else if (lossy && window.length >= LOSS_WINDOW) reason = { kind: 'loss', lossPercent: round(loss), maxLoss: settings.maxLoss as number };
