@@ -1,4 +1,4 @@
-import { Lab, namespacesStartingWith, type LabOptions } from '@mwan/lab';
+import { Lab, namespacesStartingWith, sweepStaleLabs, type LabOptions } from '@mwan/lab';
 
 /**
  * Builds a lab for a test file, failing (never skipping) with the reason when the machine cannot
@@ -9,6 +9,8 @@ export async function createLab(prefix: string, options: LabOptions = {}): Promi
     throw new Error(`e2e tests need root: they create network namespaces (uid is ${process.getuid()}); run them as root, as CI does`);
   }
   try {
+    // What a killed earlier run of this file left behind (its process is dead) goes first.
+    await sweepStaleLabs(prefix);
     return await Lab.create({ prefix, ...options });
   } catch (error) {
     throw new Error(`e2e tests cannot create network namespaces: ${(error as Error).message}`, { cause: error });
