@@ -31,10 +31,10 @@ export function watchCommand(ctx: CliContext): Command {
   return new Command('watch')
     .summary('probe every link and fail over by itself (a foreground daemon, for systemd)')
     .description(
-      'Applies the config with the best tier of links, then probes each link with health checks through the link\n'
-      + 'itself. When the set of healthy links of the best tier changes it applies again with only those links\n'
-      + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down:\n'
-      + 'the last set is kept. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset\n'
+      'Applies the config with the best tier of links, then probes each link with health checks through the link '
+      + 'itself. When the set of healthy links of the best tier changes it applies again with only those links '
+      + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
+      + 'the last set is kept. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
       + 'in place. Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
     .addOption(new Option('--wait <seconds>', 'how long each apply waits for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
