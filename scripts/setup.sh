@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready to build and test mwan: system tools from apt
 # (when missing and we are root), npm dependencies (when missing or stale).
-# Usage: scripts/setup.sh [--bench]   (--bench also installs the benchmark tools)
+# Usage: scripts/setup.sh   (the benchmark tools too: `npm test` runs a benchmark smoke test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +12,13 @@ have ip || need_apt+=(iproute2)
 have conntrack || need_apt+=(conntrack)
 have iptables-legacy || need_apt+=(iptables)
 have ping || need_apt+=(iputils-ping)
-if [ "${1:-}" = "--bench" ]; then
-  have iperf3 || need_apt+=(iperf3)
-  have nginx || need_apt+=(nginx-light)
-  have wrk || need_apt+=(wrk)
-fi
+have socat || need_apt+=(socat)
+have iperf3 || need_apt+=(iperf3)
+have nginx || need_apt+=(nginx-light)
+have wrk || need_apt+=(wrk)
+# The bench times the CLI with GNU time (not the shell keyword) and counts its execs with strace.
+[ -x /usr/bin/time ] || need_apt+=(time)
+have strace || need_apt+=(strace)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
