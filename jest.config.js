@@ -26,8 +26,8 @@ export default {
     {
       ...shared,
       displayName: 'e2e',
+      // testTimeout is not read per project: each e2e file sets its own with jest.setTimeout().
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      testTimeout: 180000,
     },
   ],
 };
