@@ -29,7 +29,8 @@ function describe(report: StatusReport): string {
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   const notes = [
     ...(report.interrupted ? ['an apply was interrupted; run "mwan apply" to repair'] : []),
-    ...(report.applied && !report.ok ? ['some rules or routes are missing; run "mwan apply" to repair'] : []),
+    ...(report.applied && !report.links.length ? ['no state.json in the run dir and no readable config: the links cannot be listed (give --config or the --run-dir of the apply)'] : []),
+    ...(report.applied && report.links.length && !report.ok ? ['some rules or routes are missing; run "mwan apply" to repair'] : []),
   ];
   return `${head}\n${report.links.length ? `${table}\n` : ''}${notes.map((n) => `note: ${n}\n`).join('')}`;
 }
