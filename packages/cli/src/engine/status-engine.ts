@@ -38,7 +38,9 @@ export class StatusEngine {
   ) {}
 
   async status(request: { runDir: string; configPath: string }): Promise<StatusReport> {
-    const [state, journal] = await Promise.all([readState(request.runDir), readJournal(request.runDir)]);
+    // One after the other: when both cannot be read, the error is always state.json's.
+    const state = await readState(request.runDir);
+    const journal = await readJournal(request.runDir);
     let links: LinkState[] = state?.links ?? [];
     let strategy = state?.strategy ?? null;
     if (!state) {
