@@ -180,7 +180,10 @@ export class ApplyEngine {
       await enter('state');
       await writeState(request.runDir, this.stateOf(request, desired, plan, listed));
       // The confirmation window starts when the change is complete.
-      if (pending) await writePendingConfirm(request.runDir, { ...pending, deadline: deadlineIn(pending.seconds) });
+      if (pending) {
+        pending = { ...pending, deadline: deadlineIn(pending.seconds) };
+        await writePendingConfirm(request.runDir, pending);
+      }
     } catch (error) {
       const rollbackProblems = await this.rollback(plan.snapshot, progress);
       // A failed --confirm leaves nothing to revert: the pending change before it (if any) is the one that stays.
@@ -192,7 +195,7 @@ export class ApplyEngine {
       throw failure(current, error, rollbackProblems);
     }
     await removeJournal(request.runDir);
-    const confirm = pending ? { deadline: (await readPendingConfirm(request.runDir))?.deadline ?? pending.deadline, seconds: pending.seconds } : undefined;
+    const confirm = pending ? { deadline: pending.deadline, seconds: pending.seconds } : undefined;
     return this.report(desired, plan, actions, { dryRun: false, conntrackDeleted, notes, repaired: journal !== null, confirm });
   }
 

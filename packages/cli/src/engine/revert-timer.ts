@@ -1,17 +1,18 @@
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import type { InjectionToken } from 'tsyringe';
+import { injectable } from 'tsyringe';
 import { runtimeError } from '@mwan/core';
 import { confirmLogPath } from './run-dir.js';
 
-/** Starts the process that reverts a pending `apply --confirm` at its deadline. */
+/**
+ * Starts the process that reverts a pending `apply --confirm` at its deadline. The engine asks
+ * for DetachedRevertTimer; tests register their own under that class.
+ */
 export interface RevertTimer {
   /** Returns the timer's pid. */
   start(runDir: string, token: string): Promise<number>;
 }
-
-export const REVERT_TIMER: InjectionToken<RevertTimer> = Symbol.for('mwan.RevertTimer');
 
 /**
  * execa's types take a plain `number` for possibly 0 (an input); a descriptor from openSync never
@@ -28,6 +29,7 @@ const MWAN_BIN = fileURLToPath(new URL('../../bin/mwan.js', import.meta.url));
  * confirm.log in the run dir, so it outlives the apply that started it. It inherits the network
  * namespace, which is the router it reverts.
  */
+@injectable()
 export class DetachedRevertTimer implements RevertTimer {
   async start(runDir: string, token: string): Promise<number> {
     // A descriptor of the log itself: with a pipe, or execa's `{ file }` (which the parent writes
@@ -38,17 +40,19 @@ export class DetachedRevertTimer implements RevertTimer {
     } catch (error) {
       throw runtimeError(`cannot open ${confirmLogPath(runDir)}: ${(error as Error).message}`, error);
     }
-    let child;
+    const spawn = () => execa(process.execPath, [MWAN_BIN, '--run-dir', runDir, 'confirm-timer', '--token', token], {
+      detached: true,
+      cleanup: false,
+      stdin: 'ignore',
+      stdout: log,
+      stderr: log,
+      reject: false,
+    });
+    let child: ReturnType<typeof spawn>;
     try {
-      child = execa(process.execPath, [MWAN_BIN, '--run-dir', runDir, 'confirm-timer', '--token', token], {
-        detached: true,
-        cleanup: false,
-        stdin: 'ignore',
-        stdout: log,
-        stderr: log,
-        reject: false,
-      });
+      child = spawn();
     } finally {
+      // The child has its own copy of the descriptor.
       closeSync(log);
     }
     child.unref();
