@@ -39,11 +39,21 @@ export function findings(sections: Record<string, Section>): string[] {
   }
   const reload = sections.reload;
   if (reload && Number.isFinite(reload.numbers['seed completed ratio'])) {
-    notes.push(
-      `- Reload under load: with reloads, the seed completed ${fmt(reload.numbers['seed completed ratio'])}× of its undisturbed run ` +
-        `(${reload.numbers['seed failed']} failed, ${reload.numbers['seed stalled']} stalled), mwan ${fmt(reload.numbers['mwan completed ratio'])}× ` +
-        `(${reload.numbers['mwan failed']} failed, ${reload.numbers['mwan stalled']} stalled).`,
-    );
+    const n = reload.numbers;
+    const part = (key: string, what: string) =>
+      Number.isFinite(n[`${key} completed ratio`])
+        ? `${what} ${fmt(n[`${key} completed ratio`])}× (${n[`${key} failed`]} failed, ${n[`${key} stalled`]} stalled, a median of ${fmt(n[`${key} reloads done`])} reloads done)`
+        : undefined;
+    const parts = [part('seed', 'the seed'), part('mwan', '`mwan apply`'), part('watch', '`mwan watch` on SIGHUP')].filter(Boolean);
+    notes.push(`- Reload under load, completed requests relative to the same run without reloads: ${parts.join('; ')}.`);
+    const render = n['diagnostic: mwan render (no change) completed ratio'];
+    const nft = n['diagnostic: nft -f of the same tables completed ratio'];
+    if (Number.isFinite(render) && Number.isFinite(nft)) {
+      notes.push(
+        `- Of that, the table swap alone (\`nft -f\` of the same tables at the same pace) keeps ${fmt(nft)}×; starting node for ` +
+          `\`mwan render\` at that pace, changing nothing, keeps ${fmt(render)}×: the cost of a CLI reload under load is the process start, not the swap.`,
+      );
+    }
   }
   return notes;
 }

@@ -1,0 +1,55 @@
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { execa, type ResultPromise } from 'execa';
+import { findMwanCli, type Lab } from '@mwan/lab';
+import { waitUntil } from './poll.js';
+
+export interface TimedLine {
+  /** performance.now() when the line arrived here. */
+  at: number;
+  text: string;
+}
+
+/** `mwan watch` running in the lab's router namespace, with its log lines timed as they arrive. */
+export class WatchProcess {
+  readonly lines: TimedLine[] = [];
+  private stderr = '';
+
+  private constructor(private readonly child: ResultPromise) {
+    createInterface({ input: child.stdout! }).on('line', (text) => this.lines.push({ at: performance.now(), text }));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-4096);
+    });
+  }
+
+  /** Starts watch and waits for its "watching" line (its first apply is done then). */
+  static async start(lab: Lab, config: string): Promise<WatchProcess> {
+    const child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config], {
+      buffer: false, stdin: 'ignore', reject: false,
+    }) as ResultPromise;
+    const watch = new WatchProcess(child);
+    try {
+      await waitUntil(async () => watch.find(0, /^watching/), 20_000, `mwan watch start${watch.stderr ? ` (${watch.stderr.trim()})` : ''}`);
+    } catch (error) {
+      await watch.stop();
+      throw error;
+    }
+    return watch;
+  }
+
+  /** The first line that arrived at or after `after` and matches. */
+  find(after: number, pattern: RegExp): TimedLine | undefined {
+    return this.lines.find((l) => l.at >= after && pattern.test(l.text));
+  }
+
+  /** Asks watch to re-read its config (it queues reloads, never runs two at once). */
+  hangUp(): void {
+    this.child.kill('SIGHUP');
+  }
+
+  /** SIGTERM: watch stops and leaves the ruleset in place. */
+  async stop(): Promise<void> {
+    this.child.kill('SIGTERM');
+    await this.child;
+  }
+}
