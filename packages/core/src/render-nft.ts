@@ -50,6 +50,13 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
   add(2, 'fib daddr type { local, broadcast, multicast } return');
   const strategyComment = `comment ${quote(`mwan: strategy ${strategyName.slice(0, 40).replace(/[^A-Za-z0-9_.@: -]/g, '_')}`)}`;
   add(2, `${selector.kind === 'verdict' ? selector.text : `meta mark set ${selector.text}`} ${strategyComment}`);
+  // During a reload, a packet that entered the old table may look up the old table's map after
+  // the commit has retired its elements: the lookup misses and no mark is set. Unmarked, the
+  // connection would leave without NAT and its conntrack entry would stay stuck that way (every
+  // retry reuses it). A constant needs no lookup, so such a connection still gets a link.
+  if (selector.marks.length > 1 || selector.kind === 'verdict') {
+    add(2, `meta mark 0x0 meta mark set ${hex(selector.marks[0])} comment ${quote('mwan: a connection that met a reload')}`);
+  }
   const counters = model.links.map((l) => `${hex(l.mark)} : ${quote(counterName(l))}`).join(', ');
   add(2, `ct mark set meta mark counter name meta mark map { ${counters} }`);
   add(1, '}');
@@ -66,8 +73,10 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
   if (natted.length) {
     add(1, 'chain postrouting {');
     add(2, 'type nat hook postrouting priority srcnat; policy accept;');
-    const entries = natted.map((l) => `${quote(l.interface)} . ${hex(l.mark)} : goto ${snatChain(l)}`).join(', ');
-    add(2, `oifname . meta mark vmap { ${entries} }`);
+    // One rule per link rather than one verdict-map lookup: a map of the old table can miss for a
+    // packet in flight during a reload (see above), and a new connection that misses NAT keeps a
+    // conntrack entry without it. Only a connection's first packet comes here.
+    for (const link of natted) add(2, `oifname ${quote(link.interface)} meta mark ${hex(link.mark)} goto ${snatChain(link)}`);
     add(1, '}');
     for (const link of natted) {
       add(1, `chain ${snatChain(link)} {`);
