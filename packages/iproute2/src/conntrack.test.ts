@@ -12,6 +12,21 @@ describe('Conntrack', () => {
     expect(await conntrack.deleteMark(2)).toBe(0);
   });
 
+  it('goes on when an entry ended by itself between listing and delete, which stops conntrack', async () => {
+    const runner = new RecordingRunner();
+    runner.on('conntrack -D -m 3', { exitCode: 0, stderr: 'conntrack v1.4.7 (conntrack-tools): 4 flow entries have been deleted.\n' }, 1);
+    runner.on('conntrack -D -m 3', { exitCode: 1, stderr: "conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn't exist\n" }, 2);
+    expect(await new Conntrack(runner).deleteMark(3)).toBe(4);
+    expect(runner.commandLines).toEqual(['conntrack -D -m 3', 'conntrack -D -m 3', 'conntrack -D -m 3']);
+  });
+
+  it('gives up on an entry that keeps vanishing after ten tries', async () => {
+    const runner = new RecordingRunner();
+    runner.on('conntrack -D -m 3', { exitCode: 1, stderr: "conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn't exist\n" });
+    await expect(new Conntrack(runner).deleteMark(3)).rejects.toThrow(/such conntrack doesn't exist/);
+    expect(runner.commandLines).toHaveLength(10);
+  });
+
   it('fails on a real error', async () => {
     const runner = new RecordingRunner();
     runner.on('conntrack -D', { exitCode: 1, stderr: 'conntrack v1.4.7 (conntrack-tools): Operation failed: Operation not permitted\n' });

@@ -7,13 +7,25 @@ import { RUNNER, type Runner } from './runner.js';
 export class Conntrack {
   constructor(@inject(RUNNER) private readonly runner: Runner) {}
 
-  /** Deletes the entries carrying `mark`; returns how many. None at all is not a failure. */
+  /**
+   * Deletes the entries carrying `mark`; returns how many (at least). None at all is not a
+   * failure, and neither is an entry that ended by itself meanwhile.
+   */
   async deleteMark(mark: number): Promise<number> {
-    const result = await this.runner.run('conntrack', ['-D', '-m', String(mark)], { reject: false });
-    const count = flowCount(result.stderr, 'deleted');
-    // conntrack exits 1 when nothing matched; it then still prints "0 flow entries".
-    if (result.exitCode === 0 || (result.exitCode === 1 && count === 0)) return count ?? 0;
-    throw runtimeError(`conntrack -D -m ${mark} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    let deleted = 0;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.runner.run('conntrack', ['-D', '-m', String(mark)], { reject: false });
+      const count = flowCount(result.stderr, 'deleted');
+      // conntrack exits 1 when nothing matched; it then still prints "0 flow entries".
+      if (result.exitCode === 0 || (result.exitCode === 1 && count === 0)) return deleted + (count ?? 0);
+      // Under traffic an entry can end between conntrack's listing and its delete; conntrack
+      // then stops at it, leaving the rest. That entry is gone, as asked: go again for the rest.
+      if (VANISHED.test(result.stderr) && attempt < DELETE_ATTEMPTS) {
+        deleted += count ?? 0;
+        continue;
+      }
+      throw runtimeError(`conntrack -D -m ${mark} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    }
   }
 
   /** How many entries carry `mark`, or undefined when conntrack cannot tell (not installed, no permission). */
@@ -23,6 +35,9 @@ export class Conntrack {
     return flowCount(result.stderr, 'shown') ?? result.stdout.split('\n').filter((l) => l.trim()).length;
   }
 }
+
+const VANISHED = /such conntrack doesn't exist/;
+const DELETE_ATTEMPTS = 10;
 
 function flowCount(stderr: string, verb: string): number | undefined {
   const match = new RegExp(`(\\d+) flow entr(?:y|ies) (?:has|have) been ${verb}`).exec(stderr);
