@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { injectable } from 'tsyringe';
@@ -20,8 +20,13 @@ export interface RevertTimer {
  */
 type LogFd = 3;
 
-/** The committed `mwan` entry of this package, from src/engine or dist/engine alike. */
-const MWAN_BIN = fileURLToPath(new URL('../../bin/mwan.js', import.meta.url));
+/**
+ * The committed `mwan` entry of this package, from src/engine, dist/engine or the one-file bundle
+ * in dist/ alike.
+ */
+const MWAN_BIN = ['../../bin/mwan.js', '../bin/mwan.js']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((path) => existsSync(path)) as string;
 
 /**
  * The timer is `mwan confirm-timer` in a process of its own: detached (a session of its own, so
