@@ -5,8 +5,21 @@ export interface Target {
   what: string;
   goal: string;
   measured: string;
-  /** undefined: could not be measured. */
-  met: boolean | undefined;
+  /** undefined: not measured, or a baseline; `inconclusive`: the two ways of measuring disagree. */
+  met: Verdict;
+}
+
+export type Verdict = boolean | undefined | 'inconclusive';
+
+/**
+ * A rate target measured two ways (concurrent and sequential rounds): met when both medians meet
+ * it, not met when neither does, inconclusive when they disagree (the noise is larger than the
+ * margin). Without sequential rounds (quick runs) the concurrent one decides.
+ */
+export function bothWays(concurrent: number, sequential: number | undefined, meets: (ratio: number) => boolean): Verdict {
+  if (sequential === undefined || !Number.isFinite(sequential)) return meets(concurrent);
+  const a = meets(concurrent);
+  return a === meets(sequential) ? a : 'inconclusive';
 }
 
 export interface Plot {

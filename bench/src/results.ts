@@ -1,6 +1,6 @@
 import type { MachineFacts } from './machine.js';
 import { code, table } from './markdown.js';
-import type { Section } from './report.js';
+import type { Section, Verdict } from './report.js';
 
 export interface RunInfo {
   command: string;
@@ -12,7 +12,7 @@ export interface RunInfo {
   loadAfter: number[];
 }
 
-const metText = (met: boolean | undefined): string => (met === undefined ? '—' : met ? '**met**' : '**not met**');
+const metText = (met: Verdict): string => (met === undefined ? '—' : met === 'inconclusive' ? '**inconclusive**' : met ? '**met**' : '**not met**');
 
 const anchor = (title: string): string => title.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ +/g, '-');
 
@@ -37,6 +37,8 @@ export function resultsMarkdown(run: RunInfo, sections: readonly Section[], note
       'the setups interleaved in rotated order within each round, and the ratios are medians of per-round ratios.',
     '## Targets',
     table(['target', 'goal', 'measured', ''], sections.flatMap((s) => s.targets.map((t) => [t.what, t.goal, t.measured, metText(t.met)]))),
+    'Judged on medians. A rate measured two ways (all setups at once, and one at a time) is **inconclusive** when the two ' +
+      'disagree about the target: the noise is then larger than the margin. `—`: a baseline, or not applicable to this run.',
   ];
   if (notes.length) parts.push('## Findings', ...notes);
   for (const s of sections) {

@@ -4,6 +4,7 @@ import { countExecs } from '../../bench/src/exec-count.js';
 import { parseIperf } from '../../bench/src/iperf.js';
 import { fmt, table } from '../../bench/src/markdown.js';
 import { plainRuleset } from '../../bench/src/plain.js';
+import { bothWays } from '../../bench/src/report.js';
 import { roundOrder } from '../../bench/src/schedule.js';
 import { median, pairedRatios, summarize } from '../../bench/src/stats.js';
 import { barChart, escapeXml, lineChart, niceTicks } from '../../bench/src/svg.js';
@@ -19,6 +20,20 @@ describe('stats', () => {
   it('pairs ratios by round and refuses unequal lengths', () => {
     expect(pairedRatios([2, 9], [1, 3])).toEqual([2, 3]);
     expect(() => pairedRatios([1], [1, 2])).toThrow(/as many/);
+  });
+});
+
+describe('bothWays', () => {
+  const atLeast = (r: number) => r >= 0.95;
+  it('is met or not met when both ways agree, inconclusive when they do not', () => {
+    expect(bothWays(0.98, 1.01, atLeast)).toBe(true);
+    expect(bothWays(0.9, 0.8, atLeast)).toBe(false);
+    expect(bothWays(0.92, 0.98, atLeast)).toBe('inconclusive');
+  });
+
+  it('lets the one way measured decide', () => {
+    expect(bothWays(0.96, undefined, atLeast)).toBe(true);
+    expect(bothWays(0.9, NaN, atLeast)).toBe(false);
   });
 });
 
