@@ -43,7 +43,7 @@ describe('re-applying under a live connection', () => {
       for (let i = 0; i < 10; i++) {
         const strategy = STRATEGIES[i % STRATEGIES.length];
         await lab.mwanOk(['apply', '--config', config, '--strategy', strategy]);
-        const ruleset = (await lab.exec('router', 'nft', ['list', 'chain', 'inet', 'mwan', 'prerouting'])).stdout;
+        const ruleset = (await lab.exec('router', 'nft', ['list', 'chain', 'inet', 'mwan', 'lan'])).stdout;
         expect(ruleset).toContain(`comment "mwan: strategy ${strategy}"`);
 
         // Same connection, same link, still answering.

@@ -80,7 +80,7 @@ function nftContender(config: () => string): Contender {
 
 /** The strategy named in the loaded table's comment (what the last finished apply loaded). */
 async function loadedStrategy(lab: Lab): Promise<string | undefined> {
-  const { stdout } = await lab.exec('router', 'nft', ['list', 'chain', 'inet', 'mwan', 'prerouting'], { reject: false });
+  const { stdout } = await lab.exec('router', 'nft', ['list', 'chain', 'inet', 'mwan', 'lan'], { reject: false });
   return /mwan: strategy ([a-z0-9-]+)/.exec(stdout)?.[1];
 }
 

@@ -50,13 +50,21 @@ describe('renderNft and reloads', () => {
     expect(render(model, constant).nft).not.toContain('met a reload');
   });
 
-  it('chooses NAT with one rule per natted link and no map', () => {
+  it('chooses NAT with one map lookup, then a plain rule per natted link for a lookup that missed', () => {
     const nft = render(model, byMap).nft;
-    const postrouting = nft.slice(nft.indexOf('chain postrouting {'), nft.indexOf('}', nft.indexOf('chain postrouting {')));
+    const postrouting = nft.slice(nft.indexOf('chain postrouting {'), nft.indexOf('\n\t}\n', nft.indexOf('chain postrouting {')));
     expect(lines(postrouting).filter((l) => l.startsWith('oifname'))).toEqual([
+      'oifname . meta mark vmap { "eth1" . 0x1 : goto snat_isp1, "eth2" . 0x2 : goto snat_isp2 }',
       'oifname "eth1" meta mark 0x1 goto snat_isp1',
       'oifname "eth2" meta mark 0x2 goto snat_isp2',
     ]);
-    expect(postrouting).not.toMatch(/map|\{ .* : /);
+  });
+
+  it('tells LAN packets apart without a set lookup', () => {
+    const twoLans = buildModel({ lan: ['eth0', 'br-lan'], links: [{ name: 'isp1', interface: 'eth1' }] });
+    const nft = render(twoLans, byMap).nft;
+    const prerouting = nft.slice(nft.indexOf('chain prerouting {'), nft.indexOf('\n\t}\n', nft.indexOf('chain prerouting {')));
+    expect(lines(prerouting).slice(1).filter(Boolean)).toEqual(['type filter hook prerouting priority mangle; policy accept;', 'iifname "eth0" jump lan', 'iifname "br-lan" jump lan']);
+    expect(nft).not.toContain('@');
   });
 });

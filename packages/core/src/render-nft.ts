@@ -28,22 +28,24 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
   add(0, `delete table ${table}`);
   add(0, `table ${table} {`);
 
-  add(1, 'set lan {');
-  add(2, 'type ifname');
-  add(2, `elements = ${quotedSet(model.lan)}`);
-  add(1, '}');
   for (const link of model.links) {
     add(1, `counter ${identifier(counterName(link))} {`);
     add(2, `comment ${quote(`mwan: link ${link.name}`)}`);
     add(1, '}');
   }
 
+  // LAN interfaces by plain comparison, one rule each: a set lookup can miss for a packet in
+  // flight during a reload (see below), and a LAN packet taken for a foreign one would skip the
+  // restore or the balancing.
+  add(1, 'chain prerouting {');
+  add(2, 'type filter hook prerouting priority mangle; policy accept;');
+  for (const lan of model.lan) add(2, `iifname ${quote(lan)} jump lan`);
+  add(1, '}');
+
   // Marks are chosen once per connection (ct mark 0) and restored on every later packet, so a
   // connection keeps its link across reloads; unreplied UDP/TCP retries are still "new" to
   // conntrack and must not be balanced a second time.
-  add(1, 'chain prerouting {');
-  add(2, 'type filter hook prerouting priority mangle; policy accept;');
-  add(2, 'iifname != @lan return');
+  add(1, 'chain lan {');
   add(2, 'meta nfproto != ipv4 return');
   add(2, `ct mark != 0x0 meta mark set ct mark return comment ${quote('mwan: restore the link of a connection')}`);
   add(2, 'ct state != new return');
@@ -73,9 +75,12 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
   if (natted.length) {
     add(1, 'chain postrouting {');
     add(2, 'type nat hook postrouting priority srcnat; policy accept;');
-    // One rule per link rather than one verdict-map lookup: a map of the old table can miss for a
-    // packet in flight during a reload (see above), and a new connection that misses NAT keeps a
-    // conntrack entry without it. Only a connection's first packet comes here.
+    // One verdict-map lookup, whatever the number of links. A map of the old table can miss for a
+    // packet in flight during a reload (see above), and a new connection that missed NAT would
+    // keep a conntrack entry without it: one plain rule per link, reached only after such a
+    // miss (or by traffic mwan does not NAT), catches it. Only a connection's first packet comes here.
+    const entries = natted.map((l) => `${quote(l.interface)} . ${hex(l.mark)} : goto ${snatChain(l)}`).join(', ');
+    add(2, `oifname . meta mark vmap { ${entries} }`);
     for (const link of natted) add(2, `oifname ${quote(link.interface)} meta mark ${hex(link.mark)} goto ${snatChain(link)}`);
     add(1, '}');
     for (const link of natted) {
