@@ -3,6 +3,7 @@ export * from './errors.js';
 export type { Config, HealthConfig, LinkConfig, StrategyConfig } from './config-types.js';
 export { activeLinks, HEALTH_DEFAULTS, LOSS_WINDOW, resolveHealth, type HealthModel, type LinkState } from './health.js';
 export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
+export { readJson, writeJsonAtomic } from './json-file.js';
 export { verifyConfig } from './verify-config.js';
 export { allocateMarks, buildModel, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';
 export { reduceWeights, smoothIntervals, weightIntervals, type Interval } from './weights.js';

@@ -1,6 +1,5 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runtimeError, type LinkState } from '@mwan/core';
+import { readJson, writeJsonAtomic, type LinkState } from '@mwan/core';
 
 /**
  * `<run-dir>/health.json`, beside the apply engine's state.json (which it leaves alone): what
@@ -41,32 +40,12 @@ export interface LinkHealthRecord {
 export const healthPath = (runDir: string) => join(runDir, 'health.json');
 
 export async function writeHealthFile(runDir: string, file: HealthFile): Promise<void> {
-  const path = healthPath(runDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw runtimeError(`cannot write ${path}: ${(error as Error).message}`, error);
-  }
+  await writeJsonAtomic(healthPath(runDir), file);
 }
 
 /** The file, or null when there is none (watch never ran here). */
-export async function readHealthFile(runDir: string): Promise<HealthFile | null> {
-  const path = healthPath(runDir);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw runtimeError(`cannot read ${path}: ${(error as Error).message}`, error);
-  }
-  try {
-    const data = JSON.parse(text) as HealthFile;
+export function readHealthFile(runDir: string): Promise<HealthFile | null> {
+  return readJson<HealthFile>(healthPath(runDir), (data) => {
     if (data?.version !== 1 || !Array.isArray(data.links)) throw new Error('not a version 1 health file');
-    return data;
-  } catch (error) {
-    throw runtimeError(`${path} is not a valid health file (${(error as Error).message}); remove it`, error);
-  }
+  }, 'a valid health file');
 }
