@@ -46,6 +46,6 @@ export async function machineFacts(repo: string): Promise<MachineFacts> {
     kernel,
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     versions,
-    commit: `${commit}${dirty ? ' (with uncommitted changes)' : ''}`,
+    commit: `${commit}${dirty ? ' (the work tree had uncommitted changes)' : ''}`,
   };
 }

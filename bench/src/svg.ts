@@ -107,10 +107,12 @@ function reference(f: Frame, ref: { y: number; label: string } | undefined): str
   if (!ref) return [];
   const y = f.y(ref.y);
   const right = M.left + f.plotW;
+  // 11 px sans-serif averages under 6.5 px a character: the label ends at the plot's right edge.
+  const start = right - ref.label.length * 6.5;
   return [
     el('line', { x1: M.left, x2: right, y1: y, y2: y, stroke: '#555', 'stroke-dasharray': '6 4' }),
-    el('line', { x1: right - 150, x2: right - 126, y1: M.top - 10, y2: M.top - 10, stroke: '#555', 'stroke-dasharray': '6 4' }),
-    text(right - 120, M.top - 6, ref.label, { fill: '#555', 'font-size': 11 }),
+    el('line', { x1: start - 30, x2: start - 6, y1: M.top - 10, y2: M.top - 10, stroke: '#555', 'stroke-dasharray': '6 4' }),
+    text(start, M.top - 6, ref.label, { fill: '#555', 'font-size': 11 }),
   ];
 }
 
