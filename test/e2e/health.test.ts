@@ -347,11 +347,15 @@ describe('health checks and failover (mwan watch)', () => {
     await setBlackhole(lab, 2, true);
     const during = (pattern: RegExp) => w.lines.filter((l) => l.at >= start && l.at <= end && pattern.test(l.text));
     const ups = during(/^link isp2 up /);
+    const downs = during(/^link isp2 down /);
     const applies = during(/^active links/);
-    console.log(`flapping: ${flips} flips, ${ups.length} up, ${during(/^link isp2 down /).length} down, ${applies.length} applies`);
+    console.log(`flapping: ${flips} flips, ${ups.length} up, ${downs.length} down, ${applies.length} applies`);
     expect(flips).toBeGreaterThanOrEqual(25);
     expect(ups.length).toBeLessThanOrEqual(1);
-    expect(applies.length).toBeLessThanOrEqual(2);
+    expect(downs.length).toBeLessThanOrEqual(1);
+    // One apply per change of the active set, and at most one more (a retried or re-asserted set):
+    // nowhere near one per flip.
+    expect(applies.length).toBeLessThanOrEqual(ups.length + downs.length + 1);
     const json = JSON.parse((await lab.mwanOk(['status', '--json'])).stdout) as { health: { links: { name: string; state: string; probes: number }[] } };
     expect(json.health.links.find((l) => l.name === 'isp2')).toMatchObject({ state: 'down' });
     expect(selects((await ruleset(lab)).selector, 2)).toBe(false);

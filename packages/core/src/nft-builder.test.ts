@@ -55,8 +55,14 @@ describe('verdict maps', () => {
   it('jumps to per-link pick chains with the same coverage checks', () => {
     const selector = nft.vmap(nft.jhash(['ip daddr'], 3), [{ from: 0, link: 'a' }, { from: 1, to: 2, link: 'c' }]);
     expect(selector.kind).toBe('verdict');
-    expect(selector.text).toBe('jhash ip daddr mod 3 vmap { 0 : jump pick_a, 1-2 : jump pick_c }');
+    expect(selector.text).toBe('jhash ip daddr mod 3 seed 0x0 vmap { 0 : jump pick_a, 1-2 : jump pick_c }');
     expect(selector.marks).toEqual([1, 16]);
     expect(() => nft.vmap(nft.numgen('inc', 2), [{ from: 0, link: 'a' }])).toThrow(/1\.\.1 without a link/);
+  });
+});
+
+describe('jhash seeds', () => {
+  it('always renders a seed, so the hash stays the same across reloads', () => {
+    expect(nft.jhash(['ip saddr'], 4).text).toBe('jhash ip saddr mod 4 seed 0x0');
   });
 });

@@ -48,7 +48,7 @@ export const MAX_MODULUS = 1 << 20;
 export interface SelectorBuilder {
   /** `numgen inc|random mod N`. */
   numgen(mode: 'inc' | 'random', modulus: number): KeyExpr;
-  /** `jhash <fields> mod N [seed S]`. */
+  /** `jhash <fields> mod N seed S` (seed 0 when not given: a fixed hash across reloads). */
   jhash(fields: readonly HashField[], modulus: number, seed?: number): KeyExpr;
   /** `<key> map { from-to : mark, ... }`: the entries must cover 0..modulus-1 exactly once. */
   map(key: KeyExpr, entries: readonly MapEntry[]): Selector;
@@ -120,7 +120,9 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
         }
       }
       checkInt('modulus', modulus, 1, MAX_MODULUS);
-      const seedText = seed === undefined ? '' : ` seed ${hex(checkInt('seed', seed, 0, 0xffffffff))}`;
+      // Always a seed: without one the kernel draws a random seed each time the table is loaded,
+      // and every reload would move hashed clients to other links.
+      const seedText = ` seed ${hex(checkInt('seed', seed ?? 0, 0, 0xffffffff))}`;
       return makeKey(`jhash ${fields.join(' . ')} mod ${modulus}${seedText}`, modulus);
     },
     map(key, entries) {
