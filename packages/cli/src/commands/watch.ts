@@ -97,7 +97,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await failover.start(links, request.configPath);
     started = true;
     log(describeStart(links));
-    const signal = await stopped;
+    // With no link to probe nothing else keeps the event loop busy, and node would end the
+    // process while it waits for a signal: a timer holds it until one comes.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const signal = await stopped.finally(() => clearInterval(keepAlive));
     log(`${signal}: stopping; the ruleset stays as it is`);
     await reloads;
     await failover.stop();
