@@ -1,8 +1,8 @@
 import type { Lab } from '@mwan/lab';
-import { SEED_SCRIPT } from './paths.js';
+import { SEED_SCRIPT, SEED_SCRIPT_IN_REPO } from './paths.js';
 
-/** How RESULTS.md shows the seed's command. */
-export const SEED_COMMAND = `ip netns exec <router> env IPT=iptables-legacy ${SEED_SCRIPT}`;
+/** How RESULTS.md shows the seed's command: the path from the repository's root. */
+export const SEED_COMMAND = `ip netns exec <router> env IPT=iptables-legacy ${SEED_SCRIPT_IN_REPO}`;
 
 /**
  * One run of the article's script inside the lab's router namespace. It flushes every iptables
