@@ -8,7 +8,7 @@ export interface BenchContext {
   rounds: number;
   /** Namespace prefix of the bench's labs (unique names come from the lab: prefix-pid-random). */
   labPrefix: string;
-  log(message: string): void;
+  log: (message: string) => void;
 }
 
 export const LAB_PREFIX = 'mwanbench';

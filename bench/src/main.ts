@@ -65,7 +65,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchOutcome
     log(`${name}: starting`);
     sections[name] = await BENCHMARKS[name](ctx);
     sections[name].seconds = (performance.now() - t) / 1000;
-    log(`${name}: done in ${Math.round(sections[name].seconds!)} s`);
+    log(`${name}: done in ${Math.round(sections[name].seconds)} s`);
   }
   const seconds = (performance.now() - started) / 1000;
 

@@ -148,7 +148,7 @@ describe('coexistence with what the router already has', () => {
 
   it('refuses a bad config with exit 2, one line per problem naming the field, and changes nothing', async () => {
     const before = await snapshot();
-    const bad = JSON.parse(readFileSync(config, 'utf8'));
+    const bad = JSON.parse(readFileSync(config, 'utf8')) as { links: { interface: string; weight: number }[] };
     bad.links[1].interface = 'eth0;';
     bad.links[0].weight = 0;
     const result = await lab.mwan(['apply', '--config', await lab.writeConfig(bad, 'bad.json')]);

@@ -28,8 +28,8 @@ class Watch {
 
   constructor(lab: Lab, config: string) {
     this.child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config], STREAM);
-    createInterface({ input: this.child.stdout! }).on('line', (text) => this.lines.push({ at: Date.now(), text }));
-    this.child.stderr!.on('data', (chunk: Buffer) => {
+    createInterface({ input: this.child.stdout }).on('line', (text) => this.lines.push({ at: Date.now(), text }));
+    this.child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });
     this.exited = this.child.then((result) => result.exitCode ?? -1);
@@ -112,7 +112,7 @@ class PacedClient {
 
   constructor(lab: Lab, durationMs: number, everyMs = 50) {
     const child = execa('ip', ['netns', 'exec', lab.ns.lan, process.execPath, '--input-type=module', '-e', CLIENT, lab.serverAddress, '7000', String(everyMs), String(durationMs)], STREAM);
-    createInterface({ input: child.stdout! }).on('line', (line) => this.attempts.push(JSON.parse(line) as Attempt));
+    createInterface({ input: child.stdout }).on('line', (line) => this.attempts.push(JSON.parse(line) as Attempt));
     this.done = child;
   }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execa } from 'execa';
-import type { Lab, TrafficServer } from '@mwan/lab';
+import type { Lab } from '@mwan/lab';
 import { createLab, leftovers, splitBySnat } from './helpers.js';
 
 jest.setTimeout(120_000);
@@ -54,7 +54,6 @@ const BROKEN: Record<string, [string, RegExp]> = {
 
 describe('strategy packages', () => {
   let lab: Lab;
-  let server: TrafficServer;
   let configDir: string;
   const packageDirs: string[] = [];
 
@@ -68,7 +67,8 @@ describe('strategy packages', () => {
 
   beforeAll(async () => {
     lab = await createLab(PREFIX, { links: 2, serverAddresses: 5 });
-    server = await lab.startServer();
+    // The server answers the test's connections; the lab stops it on destroy.
+    await lab.startServer();
     configDir = dirname(await lab.configFor({ strategy: 'round-robin' }));
     const names = ['mwan-strategy-thirds', ...Object.keys(BROKEN)];
     packageDirs.push(writePackage(names[0], THIRDS), ...Object.entries(BROKEN).map(([name, [source]]) => writePackage(name, source)));

@@ -34,7 +34,7 @@ function slotsPerMark(selectorLine: string): { expr: string; modulus: number; sl
 
 const selectorLine = (nft: string) => nft.split('\n').find((l) => l.includes('mwan: strategy')) ?? '';
 
-const cases: [Strategy<any>, Record<string, unknown>, string][] = [
+const cases: [Strategy<unknown>, Record<string, unknown>, string][] = [
   [roundRobin, {}, 'numgen inc'],
   [weighted, { mode: 'random' }, 'numgen random'],
   [weighted, { mode: 'inc' }, 'numgen inc'],
@@ -44,7 +44,7 @@ const cases: [Strategy<any>, Record<string, unknown>, string][] = [
 const weightSets = [[1], [1, 3], [2, 3, 5], Array.from({ length: 64 }, (_, i) => (i % 7) + 1)];
 
 describe.each(cases)('%o strategy', (strategy, options, expr) => {
-  it.each(weightSets.map((w) => [w.length, w]))('renders a well-formed selector for %i link(s)', async (_, weights) => {
+  it.each(weightSets.map((w): [number, number[]] => [w.length, w]))('renders a well-formed selector for %i link(s)', async (_, weights) => {
     const model = buildModel(configWith(weights, { name: strategy.name, options }));
     const { nft } = render(model, strategy);
     const line = selectorLine(nft);

@@ -65,7 +65,7 @@ export async function dataPlane(ctx: BenchContext): Promise<Section> {
   };
   const samples: Record<Mode, Map<string, Samples>> = { concurrent: emptySamples(), sequential: emptySamples() };
   const rigs: Rig[] = [];
-  let commands: string[] = [];
+  let commands: string[];
   try {
     for (const setup of DATA_PLANE_SETUPS) {
       const lab = await Lab.create({ links: 2, rpFilter: 0, prefix: ctx.labPrefix, log: ctx.log });

@@ -67,7 +67,7 @@ export async function failover(ctx: BenchContext): Promise<Section> {
     try {
       // 200 new connections a second whatever happens to them: every 10 ms one for each link.
       pace = execa('ip', ['netns', 'exec', lab.ns.lan, process.execPath, join(TOOLS, 'pace.js'), '--dst', nginx.address, '--port', String(nginx.port),
-        '--every', '5', '--duration', String(paceMs), '--timeout', '3000', '--path', `/${SMALL_FILE}`], { reject: false, stdin: 'ignore' }) as ResultPromise;
+        '--every', '5', '--duration', String(paceMs), '--timeout', '3000', '--path', `/${SMALL_FILE}`], { reject: false, stdin: 'ignore' });
       await waitUntil(async () => ((await newConnections(lab, dead)) > 20 ? true : undefined), 10_000, 'connections on the link to fail');
       for (let i = 0; i < failures; i++) {
         results.push(await failOnce(lab, dead, watch));

@@ -66,7 +66,7 @@ export async function scaling(ctx: BenchContext): Promise<Section> {
   const seconds = ctx.quick ? 1 : 2;
   const labs: Scaled[] = [];
   const floor: Floor = { nodeMs: [], versionMs: [], seedFreshMs: [], seedFreshCpuMs: [], seedRerunMs: [] };
-  let wrkLine = '';
+  let wrkLine: string;
   try {
     for (const links of counts) {
       const lab = await Lab.create({ links, rpFilter: 0, prefix: ctx.labPrefix, log: ctx.log });

@@ -8,10 +8,10 @@ import roundRobin from '@mwan/strategy-round-robin';
 import sourceHash from '@mwan/strategy-source-hash';
 import weighted from '@mwan/strategy-weighted';
 
-export const BUILTIN_STRATEGIES: readonly Strategy<any>[] = [roundRobin, weighted, sourceHash, destHash];
+export const BUILTIN_STRATEGIES: readonly Strategy<unknown>[] = [roundRobin, weighted, sourceHash, destHash];
 
 export interface LoadedStrategy {
-  strategy: Strategy<any>;
+  strategy: Strategy<unknown>;
   /** `builtin`, or the file it was loaded from. */
   source: string;
 }
@@ -51,7 +51,7 @@ export async function loadStrategy(ref: string, options: LoadOptions = {}): Prom
   // A package need not depend on @mwan/core: a plain { name, meta, select } is checked here.
   if (typeof candidate === 'object' && candidate !== null && 'select' in candidate) {
     try {
-      return { strategy: defineStrategy(candidate as StrategyDefinition<any>), source: file };
+      return { strategy: defineStrategy(candidate as StrategyDefinition<unknown>), source: file };
     } catch (error) {
       throw strategyError(`strategy "${ref}": ${file}: ${firstLine(error)}`, error);
     }

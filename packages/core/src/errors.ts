@@ -30,6 +30,13 @@ export function runtimeError(message: string, cause?: unknown): MwanError {
   return new MwanError('runtime', message, { cause });
 }
 
+/** What went wrong, for a log line or a message: an MwanError's problems, an Error's message. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof MwanError) return error.problems.join('; ');
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
 export function exitCodeFor(error: unknown): number {
   if (error instanceof MwanError) return error.code === 'runtime' ? 1 : 2;
   return 1;

@@ -84,6 +84,9 @@ export const pickChain = (link: Pick<StrategyLink, 'name'>): string => `pick_${l
 
 export const hex = (n: number): string => `0x${n.toString(16)}`;
 
+/** `Array.isArray` that keeps the element type (on a readonly array it narrows to `any[]`). */
+const isList = <T>(value: unknown): value is readonly T[] => Array.isArray(value);
+
 function checkInt(what: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${what} must be a whole number from ${min} to ${max}, got ${String(value)}`);
@@ -113,7 +116,7 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
       return makeKey(`numgen ${mode} mod ${modulus}`, modulus);
     },
     jhash(fields, modulus, seed) {
-      if (!Array.isArray(fields) || fields.length === 0) throw new RangeError('jhash needs at least one field');
+      if (!isList<HashField>(fields) || fields.length === 0) throw new RangeError('jhash needs at least one field');
       for (const field of fields) {
         if (!(HASH_FIELDS as readonly string[]).includes(field)) {
           throw new RangeError(`jhash field must be one of ${HASH_FIELDS.join(', ')}, got ${JSON.stringify(field)}`);
@@ -146,8 +149,8 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
   };
   const range = (e: { from: number; to: number }) => (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`);
   function checkEntries(key: KeyExpr, entries: readonly MapEntry[]) {
-    if (!made.has(key as object) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
-    if (!Array.isArray(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');
+    if (!made.has(key) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
+    if (!isList<MapEntry>(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');
     const sorted = entries
       .map((e) => {
         const from = checkInt('map entry from', e?.from, 0, key.modulus - 1);

@@ -9,11 +9,6 @@ export function quote(value: string): string {
   return `"${value}"`;
 }
 
-/** `{ "a", "b" }` */
-export function quotedSet(values: readonly string[]): string {
-  return `{ ${values.map(quote).join(', ')} }`;
-}
-
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function ipv4(value: string): string {

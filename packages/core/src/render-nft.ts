@@ -1,7 +1,7 @@
 import { NFT_FAMILY, NFT_TABLE } from './constants.js';
 import type { LinkModel, Model } from './model.js';
 import { hex, pickChain, type Selector } from './nft-builder.js';
-import { identifier, ipv4, quote, quotedSet } from './nft-quote.js';
+import { identifier, ipv4, quote } from './nft-quote.js';
 
 const T = '\t';
 

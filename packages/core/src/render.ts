@@ -26,7 +26,7 @@ export function strategyLinks(model: Model, active?: readonly string[]): Strateg
     .map((l) => Object.freeze({ name: l.name, mark: l.mark, weight: l.weight, interface: l.interface, family: 'ipv4' as const }));
 }
 
-export function render(model: Model, strategy: Strategy<any>, options: RenderOptions = {}): Rendered {
+export function render<O>(model: Model, strategy: Strategy<O>, options: RenderOptions = {}): Rendered {
   const links = strategyLinks(model, options.active);
   const selector = runStrategy(strategy, links, model.strategy.options);
   return {

@@ -7,7 +7,8 @@ import { formatSchemaErrors } from './schema-errors.js';
 const require = createRequire(import.meta.url);
 // ajv-formats is CommonJS: under NodeNext its callable is the `.default` of the namespace.
 type AddFormats = typeof addFormatsModule.default;
-const addFormats: AddFormats = (addFormatsModule as unknown as { default: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+// At run time the namespace itself is the callable when a bundler has already unwrapped it.
+const addFormats: AddFormats = addFormatsModule.default ?? (addFormatsModule as unknown as AddFormats);
 
 /** One ajv instance; compiled validators are cached by schema object. */
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });

@@ -54,7 +54,7 @@ describe('runStrategy', () => {
   it('reports a strategy that throws, forges a selector or picks a foreign mark', () => {
     const throwing = defineStrategy({ name: 'boom', meta: { description: 'x' }, select: () => { throw new Error('kaput'); } });
     expect(errorOf(() => runStrategy(throwing, links, {})).message).toBe('strategy "boom": select() failed: kaput');
-    const forged = defineStrategy({ name: 'forge', meta: { description: 'x' }, select: () => ({ text: '0x1; drop', marks: [1] }) });
+    const forged = defineStrategy({ name: 'forge', meta: { description: 'x' }, select: () => ({ kind: 'value', text: '0x1; drop', marks: [1] }) });
     expect(errorOf(() => runStrategy(forged, links, {})).message).toMatch(/must return a selector made with ctx.nft/);
     const other = createForeign();
     expect(errorOf(() => runStrategy(other, links.slice(0, 1), {})).message).toMatch(/no active link: 2/);
@@ -64,6 +64,6 @@ describe('runStrategy', () => {
 // A strategy that keeps a builder from another run and reuses it with links it was not given.
 function createForeign() {
   let saved: ((l: string) => unknown) | undefined;
-  runStrategy(defineStrategy({ name: 'spy', meta: { description: 'x' }, select: ({ nft }) => { saved = nft.constant; return nft.constant('a'); } }), links, {});
+  runStrategy(defineStrategy({ name: 'spy', meta: { description: 'x' }, select: ({ nft }) => { saved = (l) => nft.constant(l); return nft.constant('a'); } }), links, {});
   return defineStrategy({ name: 'foreign', meta: { description: 'x' }, select: () => (saved as (l: string) => never)('b') });
 }

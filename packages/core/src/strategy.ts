@@ -1,5 +1,5 @@
 import type { AnySchema } from 'ajv';
-import { strategyError } from './errors.js';
+import { errorMessage, strategyError } from './errors.js';
 import { createSelectorBuilder, isBuiltSelector, type Selector, type SelectorBuilder, type StrategyLink } from './nft-builder.js';
 import { compileSchema, validateWith } from './schemas.js';
 
@@ -89,7 +89,7 @@ export function runStrategy<O>(strategy: Strategy<O>, links: readonly StrategyLi
   try {
     selector = strategy.select(ctx, options);
   } catch (error) {
-    throw strategyError(`strategy "${strategy.name}": select() failed: ${(error as Error)?.message ?? String(error)}`, error);
+    throw strategyError(`strategy "${strategy.name}": select() failed: ${errorMessage(error)}`, error);
   }
   if (!isBuiltSelector(selector)) {
     throw strategyError(`strategy "${strategy.name}": select() must return a selector made with ctx.nft, got ${typeof selector}`);

@@ -1,4 +1,4 @@
-import { activeLinks, MwanError, type LinkState } from '@mwan/core';
+import { activeLinks, errorMessage, MwanError, type LinkState } from '@mwan/core';
 import { changeMessage, listOf } from './change-message.js';
 import type { Clock } from './clock.js';
 import type { HealthFile, LinkHealthRecord } from './health-file.js';
@@ -136,7 +136,7 @@ export class Failover {
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(step).catch((error: unknown) => this.deps.log(`internal error: ${messageOf(error)}`));
+    this.queue = this.queue.then(step).catch((error: unknown) => this.deps.log(`internal error: ${errorMessage(error)}`));
     return this.queue;
   }
 
@@ -157,7 +157,7 @@ export class Failover {
       try {
         await this.deps.apply(target);
       } catch (error) {
-        this.lastError = messageOf(error);
+        this.lastError = errorMessage(error);
         this.deps.log(`apply of active links ${listOf(target)} failed: ${this.lastError}; trying again in ${RETRY_MS / 1000} s`);
         this.dirty = true;
         this.scheduleRetry();
@@ -170,7 +170,7 @@ export class Failover {
     }
     // States may have moved while the apply ran: a link that is up again keeps its connections.
     await this.flushDead(kept ? states : this.monitor.states());
-    await this.writeHealth().catch((error: unknown) => this.deps.log(messageOf(error)));
+    await this.writeHealth().catch((error: unknown) => this.deps.log(errorMessage(error)));
   }
 
   /** Connections of a dead link that the ruleset no longer selects are deleted, so clients reconnect elsewhere. */
@@ -183,7 +183,7 @@ export class Failover {
         const count = await this.deps.flush(link.mark);
         this.deps.log(`link ${link.name}: deleted ${count} conntrack entr${count === 1 ? 'y' : 'ies'}`);
       } catch (error) {
-        this.deps.log(`link ${link.name}: deleting its conntrack entries failed: ${messageOf(error)}`);
+        this.deps.log(`link ${link.name}: deleting its conntrack entries failed: ${errorMessage(error)}`);
       }
     }
   }
@@ -208,7 +208,7 @@ export class Failover {
         const result = await this.deps.hooks.run(hook, env);
         if (result.exitCode !== 0) this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) exited with ${result.exitCode}${result.output ? `: ${result.output.trim().split('\n')[0]}` : ''}`);
       } catch (error) {
-        this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) failed: ${messageOf(error)}`);
+        this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) failed: ${errorMessage(error)}`);
       }
     });
   }
@@ -275,4 +275,3 @@ function sameSet(a: readonly string[], b: readonly string[] | undefined): boolea
   return b !== undefined && a.length === b.length && a.every((n) => b.includes(n));
 }
 
-const messageOf = (error: unknown) => (error instanceof MwanError ? error.problems.join('; ') : (error as Error)?.message ?? String(error));

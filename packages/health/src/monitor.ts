@@ -1,4 +1,4 @@
-import type { LinkState } from '@mwan/core';
+import { errorMessage, type LinkState } from '@mwan/core';
 import type { Clock } from './clock.js';
 import { initialHealth, observe, type HealthChange, type LinkHealth } from './link-health.js';
 import type { ProbedLink, ProbeOutcome, Prober } from './probe.js';
@@ -61,10 +61,6 @@ export class HealthMonitor {
     this.loops = [];
   }
 
-  get running(): boolean {
-    return this.controller !== undefined;
-  }
-
   snapshot(): ReadonlyMap<string, LinkHealth> {
     return new Map(this.health);
   }
@@ -93,7 +89,7 @@ export class HealthMonitor {
     try {
       const timeout = this.deps.clock.sleep(link.health.timeout * 1000 + PROBE_GRACE_MS, limit.signal)
         .then((): ProbeOutcome => ({ ok: false, error: 'timeout' }));
-      const probed = this.deps.prober.probe(link).catch((error: unknown): ProbeOutcome => ({ ok: false, error: (error as Error)?.message ?? String(error) }));
+      const probed = this.deps.prober.probe(link).catch((error: unknown): ProbeOutcome => ({ ok: false, error: errorMessage(error) }));
       return await Promise.race([probed, timeout]);
     } finally {
       limit.abort();

@@ -27,10 +27,6 @@ export class IpRoute2 {
     return this.json<KernelRoute[]>(['-N', '-json', 'route', 'show', 'table', 'all']);
   }
 
-  async ip(args: readonly string[]): Promise<void> {
-    await this.runner.run('ip', args);
-  }
-
   /**
    * Runs the commands in order and stops at the first failure, which it throws naming that
    * command. Commands with their own global options (`-6 route ...`) cannot be batched and run alone.

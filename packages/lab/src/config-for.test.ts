@@ -1,3 +1,4 @@
+import { describe, it, expect } from '@jest/globals';
 import { configFor } from './config-for.js';
 import { planTopology } from './topology.js';
 

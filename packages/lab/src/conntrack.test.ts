@@ -1,3 +1,4 @@
+import { describe, it, expect } from '@jest/globals';
 import { parseConntrack } from './conntrack.js';
 
 describe('parseConntrack', () => {

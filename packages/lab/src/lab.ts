@@ -234,8 +234,8 @@ export class Lab {
 
   private spawnTool(role: Role, tool: Parameters<typeof toolPath>[0], args: readonly string[]) {
     const child = execa('ip', ['netns', 'exec', this.nsOf(role), process.execPath, toolPath(tool), ...args], STREAMING);
-    this.children.add(child as ResultPromise);
-    void child.finally(() => this.children.delete(child as ResultPromise));
+    this.children.add(child);
+    void child.finally(() => this.children.delete(child));
     return child;
   }
 

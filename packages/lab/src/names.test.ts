@@ -1,3 +1,4 @@
+import { describe, it, expect } from '@jest/globals';
 import { labStem, namespaceName, newLabId, parseLabName } from './names.js';
 
 describe('lab names', () => {

@@ -1,3 +1,4 @@
+import { describe, it, expect } from '@jest/globals';
 import { parseNftCounters } from './nft-counters.js';
 
 describe('parseNftCounters', () => {

@@ -1,3 +1,4 @@
+import { describe, it, expect } from '@jest/globals';
 import { chiSquare, tally } from './stats.js';
 
 describe('chiSquare', () => {

@@ -1,3 +1,4 @@
+import { describe, it, expect } from '@jest/globals';
 import { buildSteps, planTopology, tbfArgs } from './topology.js';
 
 const ns = { lan: 'L', router: 'R', srv: 'S' };

@@ -71,7 +71,7 @@ export function planTopology(options: TopologyOptions = {}): Topology {
   const extra = count(options.lanAddresses, 0, 0, MAX_LAN_EXTRA, 'lanAddresses');
   const servers = count(options.serverAddresses, 1, 1, MAX_SERVER_ADDRESSES, 'serverAddresses');
   const shapingOf = (i: number): Shaping | undefined => {
-    const s = Array.isArray(options.shaping) ? options.shaping[i] : (options.shaping as Shaping | undefined);
+    const s = Array.isArray(options.shaping) ? (options.shaping as readonly Shaping[])[i] : (options.shaping as Shaping | undefined);
     if (s && !(s.rateMbit > 0)) throw new RangeError(`shaping of link ${i + 1}: rateMbit must be positive`);
     return s;
   };

@@ -130,7 +130,7 @@ export class TrafficServer {
     /** TCP answer-and-close and UDP port; the long-lived TCP port is `port + 1`. */
     readonly port: number,
   ) {
-    this.reader = new LineReader(child.stdout!);
+    this.reader = new LineReader(child.stdout);
     this.stderr = stderrTail(child);
   }
 
@@ -138,7 +138,7 @@ export class TrafficServer {
     try {
       await this.reader.until((lines) => lines.some((l) => l.includes('"ready"')), timeoutMs, 'traffic server');
     } catch (error) {
-      throw new Error(`${(error as Error).message}${this.stderr() ? `: ${this.stderr()}` : ''}`);
+      throw new Error(`${(error as Error).message}${this.stderr() ? `: ${this.stderr()}` : ''}`, { cause: error });
     }
   }
 
@@ -179,7 +179,7 @@ export class LongLivedConnection {
   local!: { address: string; port: number };
 
   constructor(private readonly child: Subprocess) {
-    this.reader = new LineReader(child.stdout!);
+    this.reader = new LineReader(child.stdout);
   }
 
   async opened(timeoutMs = 5000): Promise<this> {
@@ -192,7 +192,7 @@ export class LongLivedConnection {
 
   /** One round trip over the same connection: what the server sees now. */
   async ping(timeoutMs = 3000): Promise<Seen> {
-    this.child.stdin!.write('ping\n');
+    this.child.stdin.write('ping\n');
     const line = JSON.parse(await this.reader.next(timeoutMs, 'long-lived ping')) as { reply?: Seen; error?: string; closed?: boolean };
     if (!line.reply) throw new Error(`long-lived connection broke: ${JSON.stringify(line)}`);
     return line.reply;

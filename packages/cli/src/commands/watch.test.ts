@@ -79,9 +79,9 @@ describe('mwan watch', () => {
     await until('hook', () => w.hooks.length === 1);
     expect(w.hooks[0]).toMatchObject({ path: '/etc/mwan/hook', MWAN_LINK: 'isp2', MWAN_STATE: 'down' });
 
-    const health = JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8'));
+    const health = JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8')) as { links: { name: string; state: string }[] };
     expect(health).toMatchObject({ active: ['isp1'], allDown: false, pid: process.pid });
-    expect(health.links.map((l: { name: string; state: string }) => [l.name, l.state])).toEqual([['isp1', 'up'], ['isp2', 'down'], ['backup', 'up']]);
+    expect(health.links.map((l) => [l.name, l.state])).toEqual([['isp1', 'up'], ['isp2', 'down'], ['backup', 'up']]);
 
     // A manual apply makes every link active again; watch puts its set back.
     const manual = await main(['apply', '--config', w.config, '--run-dir', w.dir], { container: w.container, env: {}, io: { out: () => {}, err: () => {} } });
@@ -97,7 +97,7 @@ describe('mwan watch', () => {
     expect(w.out()).toContain('SIGTERM: stopping; the ruleset stays as it is\n');
     expect(w.kernel.table).not.toBeNull();
     expect(w.runner.calls.filter((c) => c.file === 'nft' && c.args[0] === '-f')).toHaveLength(loads);
-    expect(JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8')).stopped).toEqual(expect.any(String));
+    expect((JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8')) as { stopped?: unknown }).stopped).toEqual(expect.any(String));
   });
 
   it('reloads on SIGHUP, keeps running on a bad config, and status shows the links\' health', async () => {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { MwanError, runtimeError } from '@mwan/core';
+import { errorMessage, runtimeError } from '@mwan/core';
 import {
   CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
   type FailoverLink,
@@ -123,8 +123,7 @@ async function reload(failover: Failover, request: WatchRequest, log: (line: str
   try {
     links = await linksOf(request);
   } catch (error) {
-    const problems = error instanceof MwanError ? error.problems : [(error as Error).message];
-    log(`SIGHUP: config not reloaded, the running one is kept: ${problems.join('; ')}`);
+    log(`SIGHUP: config not reloaded, the running one is kept: ${errorMessage(error)}`);
     return;
   }
   await failover.reload(links, request.configPath);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { hex, MwanError, sysctlName } from '@mwan/core';
+import { errorMessage, hex, MwanError, sysctlName } from '@mwan/core';
 import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
@@ -189,7 +189,7 @@ export class ApplyEngine {
       // A failed --confirm leaves nothing to revert: the pending change before it (if any) is the one that stays.
       if (pending) {
         await (plan.pendingConfirm ? writePendingConfirm(request.runDir, plan.pendingConfirm) : removePendingConfirm(request.runDir))
-          .catch((e: unknown) => rollbackProblems.push(`confirm.json: ${messageOf(e)}`));
+          .catch((e: unknown) => rollbackProblems.push(`confirm.json: ${errorMessage(e)}`));
       }
       if (!rollbackProblems.length) await removeJournal(request.runDir);
       throw failure(current, error, rollbackProblems);
@@ -340,11 +340,10 @@ function mergeRecords(a: readonly { path: string }[], b: readonly { path: string
   return [...out.values()];
 }
 
-const messageOf = (error: unknown) => (error instanceof MwanError ? error.problems.join('; ') : (error as Error)?.message ?? String(error));
 
 function failure(step: string, error: unknown, rollbackProblems: readonly string[]): MwanError {
   if (error instanceof MwanError && error.code !== 'runtime') return error;
-  const lines = [`apply failed at step "${step}": ${messageOf(error)}`];
+  const lines = [`apply failed at step "${step}": ${errorMessage(error)}`];
   if (step === 'check' || step === 'lock' || step === 'snapshot') lines.push('nothing was changed');
   else if (rollbackProblems.length) lines.push(`rolling back failed too (${rollbackProblems.join('; ')}); run "mwan apply" again or "mwan down"`);
   else lines.push('the previous state was restored');

@@ -5,7 +5,7 @@ import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { readIpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
 import { readPendingConfirm, removePendingConfirm, type PendingConfirm } from './pending-confirm.js';
-import { messageOf, restoreSnapshot } from './restore.js';
+import { oneLineMessage, restoreSnapshot } from './restore.js';
 import { readState, removeJournal, removeState, writeJournal, writeState } from './state-file.js';
 
 export interface ConfirmReport {
@@ -120,7 +120,7 @@ export class ConfirmEngine {
       try {
         deleted[hex(mark)] = await this.conntrack.deleteMark(mark);
       } catch (error) {
-        problems.push(`conntrack: ${messageOf(error)}`);
+        problems.push(`conntrack: ${oneLineMessage(error)}`);
       }
     }
     return deleted;

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { MwanError, sysctlName } from '@mwan/core';
+import { errorMessage, MwanError, sysctlName } from '@mwan/core';
 import { commandLine, IpRoute2, NftTable, routeEntryFromKernel, ruleEntryFromKernel, SYSCTLS, type SysctlStore } from '@mwan/iproute2';
 import { readIpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
@@ -42,7 +42,7 @@ export class DownEngine {
           await action();
           actions.push(what);
         } catch (error) {
-          problems.push(`${what}: ${error instanceof MwanError ? error.problems.join('; ') : (error as Error).message}`);
+          problems.push(`${what}: ${errorMessage(error)}`);
         }
       };
       const records = recordedSysctls(await readState(request.runDir), await readJournal(request.runDir));

@@ -2,7 +2,7 @@ import {
   ownedByMwan, planRoutes, planRules, routeEntryFromKernel, routeEntryFromSpec, ruleEntryFromKernel, ruleEntryFromSpec,
   type IpRoute2, type KernelRoute, type KernelRule, type RouteEntry, type RoutePlan, type RuleEntry, type RulePlan,
 } from '@mwan/iproute2';
-import { runtimeError, type RouteSpec, type RuleSpec } from '@mwan/core';
+import type { RouteSpec, RuleSpec } from '@mwan/core';
 
 /** The kernel's routing state: everything, and what of it mwan owns. */
 export interface IpState {
@@ -65,12 +65,6 @@ export async function syncIpRemovals(ip: IpRoute2, target: IpTarget): Promise<st
   const moves = reorderCommands(target.rules, current);
   if (moves.length) problems.push(...failuresOf(await ip.ipEach(moves)));
   return problems;
-}
-
-/** Puts the owned rules and routes back to exactly `target` (order of rules included): used to roll back and to repair. */
-export async function syncIp(ip: IpRoute2, target: IpTarget): Promise<void> {
-  const problems = [...(await syncIpAdditions(ip, target)), ...(await syncIpRemovals(ip, target))];
-  if (problems.length) throw runtimeError(problems.join('; '));
 }
 
 const priorityOf = (rule: RuleEntry) => Number(/^pref (\d+)/.exec(rule.key)?.[1] ?? -1);

@@ -1,4 +1,4 @@
-import { MwanError, sysctlName } from '@mwan/core';
+import { errorMessage, sysctlName } from '@mwan/core';
 import { NftTable, type IpRoute2, type SysctlStore } from '@mwan/iproute2';
 import { entriesFromKernel, syncIpAdditions, syncIpRemovals } from './ip-sync.js';
 import { fingerprintListed } from './nft-fingerprint.js';
@@ -35,7 +35,7 @@ export async function restoreSnapshot(tools: RestoreTools, request: RestoreReque
     try {
       for (const problem of (await action()) ?? []) problems.push(`${what}: ${problem}`);
     } catch (error) {
-      problems.push(`${what}: ${messageOf(error)}`);
+      problems.push(`${what}: ${oneLineMessage(error)}`);
     }
   };
   const target = entriesFromKernel(request.snapshot.rules, request.snapshot.routes);
@@ -61,5 +61,5 @@ function sameTable(current: string | null, snapshot: string | null): boolean {
   return fingerprintListed(current) === fingerprintListed(snapshot);
 }
 
-export const messageOf = (error: unknown): string =>
-  (error instanceof MwanError ? error.problems.join('; ') : (error as Error)?.message ?? String(error)).replace(/\s*\n\s*/g, ' ');
+/** On one line: what restore and confirm report goes into a log line each. */
+export const oneLineMessage = (error: unknown): string => errorMessage(error).replace(/\s*\n\s*/g, ' ');
