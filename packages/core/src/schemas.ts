@@ -15,8 +15,18 @@ const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 addFormats(ajv, ['ipv4']);
 const compiled = new WeakMap<object, ValidateFunction>();
 
+/**
+ * The schemas of @mwan/schemas by file name, put in by the one-file bundle (scripts/bundle-cli.mjs
+ * `define`s it), which then reads no file at run time and runs from any directory (/usr/lib/mwan).
+ * Undeclared everywhere else: tsc's output and the tests read the files.
+ */
+declare const MWAN_BUNDLED_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> | undefined;
+
 /** Reads a schema shipped in @mwan/schemas, e.g. `mwan.schema.json` or `strategies/weighted.schema.json`. */
 export function loadSchema(file: string): Record<string, unknown> {
+  const bundled = typeof MWAN_BUNDLED_SCHEMAS === 'undefined' ? undefined : MWAN_BUNDLED_SCHEMAS[file];
+  // A copy, as from the file: callers may keep or change what they get.
+  if (bundled) return structuredClone(bundled);
   return JSON.parse(readFileSync(require.resolve(`@mwan/schemas/${file}`), 'utf8')) as Record<string, unknown>;
 }
 
