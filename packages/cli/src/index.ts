@@ -10,3 +10,5 @@ export { acquireLock, processAlive, type HeldLock, type LockOptions } from './en
 export { DEFAULT_RUN_DIR, resolveRunDir } from './engine/run-dir.js';
 export type { Journal, LinkState, MwanState, Snapshot, SysctlChange } from './engine/state-file.js';
 export { BUILTIN_STRATEGIES, loadStrategy, type LoadedStrategy, type LoadOptions } from './strategy-loader.js';
+export { renderManPage, type ManPageOptions } from './man-page.js';
+export { renderBashCompletion, type CompletionOptions } from './bash-completion.js';
