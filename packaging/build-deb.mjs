@@ -69,7 +69,11 @@ try {
   // The runtime: bin/mwan.js imports ../dist/mwan.bundle.mjs; the revert timer of `apply --confirm`
   // starts bin/mwan.js again; program.ts reads the version from ../package.json.
   put('usr/lib/mwan/package.json', `${JSON.stringify({ name: 'mwan', version: cli.version, private: true, type: 'module', description: 'the mwan runtime of the Debian package: see /usr/share/doc/mwan' }, null, 2)}\n`);
-  copy('usr/lib/mwan/bin/mwan.js', 'packages/cli/bin/mwan.js', 0o755);
+  // The node of the `nodejs (>= 20)` dependency, not whichever `node` comes first in PATH
+  // (systemd's PATH has /usr/local/bin first).
+  const binText = readFileSync(join(repo, 'packages/cli/bin/mwan.js'), 'utf8');
+  if (!binText.startsWith('#!/usr/bin/env node\n')) fail('packages/cli/bin/mwan.js no longer starts with #!/usr/bin/env node');
+  put('usr/lib/mwan/bin/mwan.js', binText.replace('#!/usr/bin/env node\n', '#!/usr/bin/node\n'), 0o755);
   copy('usr/lib/mwan/dist/mwan.bundle.mjs', 'packages/cli/dist/mwan.bundle.mjs');
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   // Node runs a symlinked main module from its real path, where package.json says ESM.

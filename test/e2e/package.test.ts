@@ -112,7 +112,8 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
   it('installs with apt-get: mwan --version, mwan check on the shipped config, the unit enabled and verified, mwan(8), completion', async () => {
     await execa('apt-get', ['install', '-y', deb], { env: APT_ENV });
     expect(await installed()).toBe('install ok installed');
-    // The installed program itself, by its shebang, from any directory.
+    // The installed program itself, by its shebang (Debian's node, whatever PATH says), from any directory.
+    expect(readFileSync(MWAN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
     expect((await execa(MWAN, ['--version'], { cwd: '/' })).stdout).toBe(cliVersion);
     const check = await lab().exec('router', MWAN, ['check'], { reject: false });
     expect({ exitCode: check.exitCode, stdout: check.stdout, stderr: check.stderr }).toEqual({
