@@ -1,9 +1,11 @@
 import { inject, injectable } from 'tsyringe';
-import { counterName, MwanError } from '@mwan/core';
+import { counterName, DEFAULT_MARK_MASK, MwanError } from '@mwan/core';
 import { Conntrack, IpRoute2, NftTable, routeTable } from '@mwan/iproute2';
 import { loadDesired } from './desired.js';
 import { readIpState } from './ip-sync.js';
 import { readJournal, readState, type LinkState } from './state-file.js';
+
+const FULL_MASK = 0xffffffff;
 
 export interface LinkStatus extends LinkState {
   rule: boolean;
@@ -43,12 +45,15 @@ export class StatusEngine {
     const journal = await readJournal(request.runDir);
     let links: LinkState[] = state?.links ?? [];
     let strategy = state?.strategy ?? null;
+    // A state file from before masks: its rules compared every bit.
+    let mask = state ? state.markMask ?? FULL_MASK : DEFAULT_MARK_MASK;
     if (!state) {
       // Never applied here: show what an apply would set up, when the config can be read.
       try {
         const desired = await loadDesired(request.configPath);
         links = desired.model.links.map((l) => ({ name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight }));
         strategy = desired.model.strategy.name;
+        mask = desired.model.markMask;
       } catch (error) {
         if (!(error instanceof MwanError) || error.code === 'runtime') throw error;
       }
@@ -58,11 +63,11 @@ export class StatusEngine {
     const ipState = await readIpState(this.ip);
     const statuses: LinkStatus[] = [];
     for (const link of links) {
-      const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && r.fwmask === undefined && r.table === String(link.table));
+      const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && Number(r.fwmask ?? FULL_MASK) === mask && r.table === String(link.table));
       const route = ipState.ownedRoutes.some((r) => r.dst === 'default' && routeTable(r) === String(link.table));
       statuses.push({
         ...link, rule, route,
-        connections: (await this.conntrack.countMark(link.mark)) ?? null,
+        connections: (await this.conntrack.countMark(link.mark, mask)) ?? null,
         packets: counters[counterName(link)]?.packets ?? null,
       });
     }
