@@ -26,7 +26,7 @@ const CONFIG = '/etc/mwan/mwan.json';
 const INSTALLED = [MWAN, '/usr/lib/mwan', '/lib/systemd/system/mwan.service', '/usr/share/man/man8/mwan.8.gz', '/usr/share/bash-completion/completions/mwan', '/usr/share/doc/mwan'];
 /** What enabling the service makes, which purge must take away. */
 const ENABLEMENT = ['/etc/systemd/system/multi-user.target.wants/mwan.service', '/etc/systemd/system/mwan.service'];
-const STRATEGY = `mwan-strategy-e2epkg${process.pid}`;
+const STRATEGY = `mwan-strategy-e2epkg${String(process.pid)}`;
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 
 const installed = async () => (await execa('dpkg-query', ['-W', '-f', '${Status}', 'mwan'], { reject: false })).stdout;
