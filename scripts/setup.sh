@@ -19,6 +19,10 @@ have wrk || need_apt+=(wrk)
 # The bench times the CLI with GNU time (not the shell keyword) and counts its execs with strace.
 [ -x /usr/bin/time ] || need_apt+=(time)
 have strace || need_apt+=(strace)
+# The metrics e2e test scrapes with a real Prometheus server (and checks the text with promtool);
+# the live view is tested in a real terminal under tmux.
+have promtool || need_apt+=(prometheus)
+have tmux || need_apt+=(tmux)
 # The package test (test/e2e/package.test.ts) lints the .deb; the man page test renders mwan(8) with groff.
 have lintian || need_apt+=(lintian)
 have groff || need_apt+=(groff-base)

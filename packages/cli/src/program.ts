@@ -6,6 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { confirmCommand } from './commands/confirm.js';
 import { confirmTimerCommand } from './commands/confirm-timer.js';
 import { downCommand } from './commands/down.js';
+import { metricsCommand } from './commands/metrics.js';
 import { renderCommand } from './commands/render.js';
 import { statusCommand } from './commands/status.js';
 import { strategiesCommand } from './commands/strategies.js';
@@ -21,13 +22,13 @@ export function createProgram(ctx: CliContext): Command {
     .version(version, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_PATH)
     .option('--run-dir <dir>', `directory of state.json and the lock (env MWAN_RUN_DIR, default ${DEFAULT_RUN_DIR})`)
-    .option('--json', 'print data as JSON (apply, render, check, down, status, strategies)')
+    .option('--json', 'print data as JSON (apply, render, check, down, status, strategies, metrics)')
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: (text) => ctx.io.err(text) })
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run mwan --help for usage)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure (nothing half-applied), 2 bad config or usage.\nSee docs/cli.md.');
-  for (const factory of [applyCommand, confirmCommand, renderCommand, checkCommand, downCommand, statusCommand, strategiesCommand, watchCommand]) {
+  for (const factory of [applyCommand, confirmCommand, renderCommand, checkCommand, downCommand, statusCommand, strategiesCommand, watchCommand, metricsCommand]) {
     const command = factory(ctx);
     // Commands built apart from the program do not inherit its output and exit settings by themselves.
     command.copyInheritedSettings(program);

@@ -3,6 +3,7 @@ import { resolveHealth, type HealthConfig } from '@mwan/core';
 import { Failover, RETRY_MS, type FailoverLink } from './failover.js';
 import { FakeClock } from './fake-clock.js';
 import type { HealthFile } from './health-file.js';
+import type { FailoverEvent } from './events.js';
 import type { HookRunner } from './hook.js';
 import type { ProbedLink, ProbeOutcome, Prober } from './probe.js';
 
@@ -31,6 +32,8 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
   const flushes: number[] = [];
   const hooks: Record<string, string>[] = [];
   const log: string[] = [];
+  const lineEvents: (FailoverEvent | undefined)[] = [];
+  const events: FailoverEvent[] = [];
   const files: HealthFile[] = [];
   let failures = options.failApplies ?? 0;
   const hookRunner: HookRunner = {
@@ -54,7 +57,11 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
       return 7;
     },
     hooks: hookRunner,
-    log: (line) => log.push(line),
+    log: (line, event) => {
+      log.push(line);
+      lineEvents.push(event);
+    },
+    observe: (event) => events.push(event),
     writeHealth: async (file) => {
       files.push(file);
     },
@@ -65,7 +72,7 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
   const failNext = (n: number) => {
     failures = n;
   };
-  return { clock, prober, applies, flushes, hooks, log, files, failover, failNext };
+  return { clock, prober, applies, flushes, hooks, log, lineEvents, events, files, failover, failNext };
 }
 
 describe('Failover', () => {
@@ -73,15 +80,16 @@ describe('Failover', () => {
     const t = setup();
     await t.failover.start([link('isp1', 1), link('isp2', 2), link('backup', 3, 1)], '/etc/mwan/mwan.json');
     expect(t.applies).toEqual([{ at: 0, active: ['isp1', 'isp2'] }]);
-    expect(t.log).toEqual(['active links: isp1, isp2']);
+    expect(t.log).toEqual(['applied active links isp1, isp2 in 0 ms', 'active links: isp1, isp2']);
 
     t.prober.dead.add('isp2');
     await t.clock.advance(3000);
     expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2'], ['isp1']]);
     expect(t.applies[1].at).toBeLessThanOrEqual(1800);
     expect(t.flushes).toEqual([2]);
-    expect(t.log.slice(1)).toEqual([
+    expect(t.log.slice(2)).toEqual([
       'link isp2 down after 3 failed probes (last: timeout)',
+      'applied active links isp1 in 0 ms',
       'active links: isp1 (was isp1, isp2)',
       'link isp2: deleted 7 conntrack entries',
     ]);
@@ -92,6 +100,27 @@ describe('Failover', () => {
     expect(t.log.at(-1)).toBe('active links: isp1, isp2 (was isp1)');
     expect(t.flushes).toEqual([2]);
     await t.failover.stop();
+  });
+
+  it('reports every step as an event: each line with its data, reconciles and applies with their duration', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    t.failNext(1);
+    t.prober.dead.delete('isp2');
+    await t.clock.advance(3000 + RETRY_MS);
+    await t.failover.stop();
+    // Every line carries its event, and no event with a line is missing from observe.
+    expect(t.lineEvents.every((e) => e !== undefined)).toBe(true);
+    expect(t.events.filter((e) => e.event !== 'reconcile')).toEqual(t.lineEvents);
+    expect(t.lineEvents[2]).toEqual({ event: 'link-state', link: 'isp2', from: 'up', to: 'down', reason: 'failures', count: 3, lastError: 'timeout' });
+    expect(t.lineEvents[5]).toEqual({ event: 'flush', link: 'isp2', deleted: 7 });
+    const applies = t.events.filter((e) => e.event === 'apply');
+    expect(applies.map((e) => [e.result, e.active])).toEqual([['ok', ['isp1', 'isp2']], ['ok', ['isp1']], ['failed', ['isp1', 'isp2']], ['ok', ['isp1', 'isp2']]]);
+    expect(applies.every((e) => e.durationMs >= 0)).toBe(true);
+    // start, the failover, the failed return, its retry.
+    expect(t.events.filter((e) => e.event === 'reconcile')).toHaveLength(4);
   });
 
   it('moves to the backup tier only when every primary is down, and flushes nothing that is up', async () => {

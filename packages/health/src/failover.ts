@@ -1,6 +1,7 @@
 import { activeLinks, errorMessage, MwanError, type LinkState } from '@mwan/core';
 import { changeMessage, listOf } from './change-message.js';
 import type { Clock } from './clock.js';
+import type { FailoverEvent } from './events.js';
 import type { HealthFile, LinkHealthRecord } from './health-file.js';
 import { hookEnv, type HookRunner } from './hook.js';
 import { lossPercent, type LinkHealth } from './link-health.js';
@@ -24,7 +25,10 @@ export interface FailoverDeps {
   /** Deletes the conntrack entries carrying `mark`; returns how many. */
   flush(mark: number): Promise<number>;
   hooks: HookRunner;
-  log(line: string): void;
+  /** One line per event a person should see; `event` is the same as data (absent for a plain note). */
+  log(line: string, event?: FailoverEvent): void;
+  /** Every event, including those without a line (each reconcile): for metrics. */
+  observe?(event: FailoverEvent): void;
   writeHealth(file: HealthFile): Promise<void>;
   /**
    * Whether someone else (a manual `mwan apply`) replaced the ruleset since this process last
@@ -127,7 +131,8 @@ export class Failover {
   }
 
   private changed(change: LinkChange): void {
-    this.deps.log(changeMessage(change));
+    const { kind, ...detail } = change.reason;
+    this.emit({ event: 'link-state', link: change.link, from: change.from, to: change.to, reason: kind, ...detail }, changeMessage(change));
     if (change.to === 'up') this.flushed.delete(change.link);
     void this.enqueue(async () => {
       await this.reconcile();
@@ -136,16 +141,23 @@ export class Failover {
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(step).catch((error: unknown) => this.deps.log(`internal error: ${errorMessage(error)}`));
+    this.queue = this.queue.then(step).catch((error: unknown) => this.emit({ event: 'internal-error', error: errorMessage(error) }, `internal error: ${errorMessage(error)}`));
     return this.queue;
+  }
+
+  private emit(event: FailoverEvent, line?: string): void {
+    if (line !== undefined) this.deps.log(line, event);
+    this.deps.observe?.(event);
   }
 
   /** Makes the ruleset match the links' health; on failure, logs and schedules another try. */
   private async reconcile(kept?: ReadonlyMap<string, LinkHealth>): Promise<void> {
+    this.emit({ event: 'reconcile' });
     const states = kept ? Object.fromEntries([...kept].map(([name, h]) => [name, h.state])) : this.monitor.states();
     const best = activeLinks(this.links, states);
     if (!best) {
-      if (!this.allDown) this.deps.log(`all links down: keeping ${listOf(this.applied ?? this.links.map((l) => l.name))} in use`);
+      const keeping = this.applied ?? this.links.map((l) => l.name);
+      if (!this.allDown) this.emit({ event: 'all-down', keeping: [...keeping] }, `all links down: keeping ${listOf(keeping)} in use`);
       this.allDown = true;
     } else {
       this.allDown = false;
@@ -154,11 +166,18 @@ export class Failover {
     // known yet, links start up) falls back to every link.
     const target = best ?? this.applied?.filter((n) => this.links.some((l) => l.name === n)) ?? this.links.map((l) => l.name);
     if (this.dirty || !sameSet(target, this.applied)) {
+      const started = this.deps.clock.now();
       try {
         await this.deps.apply(target);
+        const durationMs = this.deps.clock.now() - started;
+        this.emit({ event: 'apply', result: 'ok', durationMs, active: [...target] }, `applied active links ${listOf(target)} in ${durationMs} ms`);
       } catch (error) {
         this.lastError = errorMessage(error);
-        this.deps.log(`apply of active links ${listOf(target)} failed: ${this.lastError}; trying again in ${RETRY_MS / 1000} s`);
+        const durationMs = this.deps.clock.now() - started;
+        this.emit(
+          { event: 'apply', result: 'failed', durationMs, active: [...target], error: this.lastError },
+          `apply of active links ${listOf(target)} failed: ${this.lastError}; trying again in ${RETRY_MS / 1000} s`,
+        );
         this.dirty = true;
         this.scheduleRetry();
         return;
@@ -166,7 +185,9 @@ export class Failover {
       const before = this.applied;
       this.applied = [...target];
       this.dirty = false;
-      if (!before || !sameSet(target, before)) this.deps.log(`active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
+      if (!before || !sameSet(target, before)) {
+        this.emit({ event: 'active', active: [...target], ...(before ? { was: [...before] } : {}) }, `active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
+      }
     }
     // States may have moved while the apply ran: a link that is up again keeps its connections.
     await this.flushDead(kept ? states : this.monitor.states());
@@ -181,9 +202,9 @@ export class Failover {
       if (!link.health.flushConnections) continue;
       try {
         const count = await this.deps.flush(link.mark);
-        this.deps.log(`link ${link.name}: deleted ${count} conntrack entr${count === 1 ? 'y' : 'ies'}`);
+        this.emit({ event: 'flush', link: link.name, deleted: count }, `link ${link.name}: deleted ${count} conntrack entr${count === 1 ? 'y' : 'ies'}`);
       } catch (error) {
-        this.deps.log(`link ${link.name}: deleting its conntrack entries failed: ${errorMessage(error)}`);
+        this.emit({ event: 'flush', link: link.name, error: errorMessage(error) }, `link ${link.name}: deleting its conntrack entries failed: ${errorMessage(error)}`);
       }
     }
   }
@@ -206,9 +227,14 @@ export class Failover {
     this.hookQueue = this.hookQueue.then(async () => {
       try {
         const result = await this.deps.hooks.run(hook, env);
-        if (result.exitCode !== 0) this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) exited with ${result.exitCode}${result.output ? `: ${result.output.trim().split('\n')[0]}` : ''}`);
+        if (result.exitCode !== 0) {
+          this.emit(
+            { event: 'hook', link: link.name, hook, state: change.to, exitCode: result.exitCode },
+            `hook ${hook} (link ${link.name} ${change.to}) exited with ${result.exitCode}${result.output ? `: ${result.output.trim().split('\n')[0]}` : ''}`,
+          );
+        }
       } catch (error) {
-        this.deps.log(`hook ${hook} (link ${link.name} ${change.to}) failed: ${errorMessage(error)}`);
+        this.emit({ event: 'hook', link: link.name, hook, state: change.to, error: errorMessage(error) }, `hook ${hook} (link ${link.name} ${change.to}) failed: ${errorMessage(error)}`);
       }
     });
   }
@@ -226,7 +252,7 @@ export class Failover {
   /** A manual apply renders every link active: put the health-checked set back. */
   private async reapplyIfReplaced(): Promise<void> {
     if (this.applied === undefined || this.dirty || !(await this.deps.appliedElsewhere?.())) return;
-    this.deps.log(`the ruleset was applied by another mwan command; applying active links ${listOf(this.applied)} again`);
+    this.emit({ event: 'repair', reason: 'applied-elsewhere', active: [...this.applied] }, `the ruleset was applied by another mwan command; applying active links ${listOf(this.applied)} again`);
     this.dirty = true;
     await this.reconcile();
   }

@@ -11,4 +11,5 @@ export { HealthMonitor, PROBE_GRACE_MS, type LinkChange, type MonitorDeps } from
 export { ExecaHookRunner, HOOK_RUNNER, HOOK_TIMEOUT_MS, hookEnv, type HookResult, type HookRunner } from './hook.js';
 export { changeMessage } from './change-message.js';
 export { healthPath, readHealthFile, writeHealthFile, type HealthFile, type LinkHealthRecord } from './health-file.js';
+export type { FailoverEvent } from './events.js';
 export { Failover, HEALTH_WRITE_MS, RETRY_MS, type FailoverDeps, type FailoverLink } from './failover.js';

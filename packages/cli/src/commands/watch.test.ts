@@ -74,7 +74,7 @@ describe('mwan watch', () => {
     w.prober.dead.add('isp2');
     await w.clock.advance(2000);
     await until('failover', () => w.out().includes('deleted 5 conntrack entries'));
-    expect(w.out()).toContain('link isp2 down after 3 failed probes (last: timeout)\nactive links: isp1 (was isp1, isp2)\nlink isp2: deleted 5 conntrack entries\n');
+    expect(w.out()).toMatch(/link isp2 down after 3 failed probes \(last: timeout\)\napplied active links isp1 in \d+ ms\nactive links: isp1 \(was isp1, isp2\)\nlink isp2: deleted 5 conntrack entries\n/);
     expect(w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input).toBe(w.expectedNft(['isp1']));
     await until('hook', () => w.hooks.length === 1);
     expect(w.hooks[0]).toMatchObject({ path: '/etc/mwan/hook', MWAN_LINK: 'isp2', MWAN_STATE: 'down' });

@@ -3,7 +3,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { errorMessage, runtimeError } from '@mwan/core';
 import {
   CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
-  type FailoverLink,
+  type FailoverEvent, type FailoverLink,
 } from '@mwan/health';
 import { Conntrack } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
@@ -11,7 +11,12 @@ import { ApplyEngine } from '../engine/apply-engine.js';
 import { loadDesired, marksOf } from '../engine/desired.js';
 import { processAlive } from '../engine/lock.js';
 import { readState } from '../engine/state-file.js';
+import { DaemonMetrics } from '../metrics/daemon-metrics.js';
+import { parseListenAddress, type ListenAddress } from '../metrics/listen-address.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
+import { MetricsSource } from '../metrics/metrics-source.js';
 import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
+import { formatLogLine, LOG_FORMATS, type LogFormat } from './watch-log.js';
 
 /** Where watch hears SIGHUP, SIGTERM and SIGINT: the process, or what a test registers. */
 export interface SignalSource {
@@ -25,6 +30,8 @@ interface WatchRequest {
   configPath: string;
   runDir: string;
   waitSeconds: number;
+  metrics?: ListenAddress;
+  logFormat: LogFormat;
 }
 
 export function watchCommand(ctx: CliContext): Command {
@@ -38,9 +45,14 @@ export function watchCommand(ctx: CliContext): Command {
       + 'in place. Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
     .addOption(new Option('--wait <seconds>', 'how long each apply waits for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
-    .action(async (options: { wait: number }, command: Command) => {
+    .addOption(new Option('--metrics <addr:port>', 'serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9567)').argParser(parseListenAddress))
+    .addOption(new Option('--log-format <format>', 'log lines as text, or one JSON object per line').choices(LOG_FORMATS).default('text'))
+    .action(async (options: { wait: number; metrics?: ListenAddress; logFormat: LogFormat }, command: Command) => {
       const globals = globalOptions(command, ctx.env);
-      await watch(ctx, { configPath: globals.config, runDir: globals.runDir, waitSeconds: options.wait });
+      await watch(ctx, {
+        configPath: globals.config, runDir: globals.runDir, waitSeconds: options.wait, logFormat: options.logFormat,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+      });
     });
 }
 
@@ -50,19 +62,25 @@ function optional<T>(container: DependencyContainer, token: InjectionToken<T>): 
 
 async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   const { container } = ctx;
-  const log = (line: string) => ctx.io.out(`${line}\n`);
+  const log = (line: string, event?: FailoverEvent | { event: string; [field: string]: unknown }) => ctx.io.out(formatLogLine(request.logFormat, line, event, new Date()));
   await refuseSecondWatch(request.runDir);
   const engine = container.resolve(ApplyEngine);
   const conntrack = container.resolve(Conntrack);
   // The `applied` stamp of state.json after this process's last apply: another stamp means
   // someone ran `mwan apply`, which made every link active again.
   let ours: string | undefined;
-  const failover = new Failover({
+  let metrics: DaemonMetrics | undefined;
+  const failover: Failover = new Failover({
     clock: optional(container, CLOCK) ?? systemClock,
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
     apply: async (active) => {
+      // The counters of the table about to be replaced are read first, so the carry loses nothing.
+      await metrics?.exposition().catch(() => undefined);
       const report = await engine.apply({ configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active });
-      for (const note of report.notes) log(note);
+      // The first note of a repaired apply says what it repaired.
+      const repair: FailoverEvent | undefined = report.repaired ? { event: 'repair', reason: 'interrupted-apply', active: [...active] } : undefined;
+      report.notes.forEach((note, i) => log(note, i === 0 ? repair : undefined));
+      if (repair) metrics?.observe(repair);
       ours = (await readState(request.runDir))?.applied;
     },
     // After `mwan down` there is no state: that is left alone until the next change or reload.
@@ -74,8 +92,11 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     flush: async (mark) => conntrack.deleteMark(mark, (await readState(request.runDir).catch(() => null))?.markMask),
     hooks: optional(container, HOOK_RUNNER) ?? new ExecaHookRunner(),
     log,
+    observe: (event) => metrics?.observe(event),
     writeHealth: (file) => writeHealthFile(request.runDir, file),
   });
+  if (request.metrics) metrics = new DaemonMetrics(container.resolve(MetricsSource), { runDir: request.runDir, configPath: request.configPath, health: () => failover.healthFile() });
+  let server: MetricsServer | undefined;
 
   // Handlers go in first: a signal during the first apply is acted on once it is done.
   const signals = optional(container, SIGNALS) ?? process;
@@ -95,9 +116,16 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   signals.on('SIGHUP', onHup);
   try {
     const links = await linksOf(request);
+    // Listening first: a port in use fails the start before anything is applied.
+    if (metrics && request.metrics) {
+      await metrics.start();
+      const daemonMetrics = metrics;
+      server = await startMetricsServer(request.metrics, () => daemonMetrics.exposition());
+    }
     await failover.start(links, request.configPath);
     started = true;
     log(describeStart(links));
+    if (server) log(`metrics: http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`, { event: 'metrics', ...server.address });
     // With no link to probe nothing else keeps the event loop busy, and node would end the
     // process while it waits for a signal: a timer holds it until one comes.
     const keepAlive = setInterval(() => {}, 1 << 30);
@@ -106,6 +134,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await reloads;
     await failover.stop();
   } finally {
+    metrics?.stop();
+    await server?.close();
     signals.off('SIGTERM', onTerm);
     signals.off('SIGINT', onInt);
     signals.off('SIGHUP', onHup);

@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import type { HealthFile } from '@mwan/health';
+import { countByMark, parseIpLinkStats, parseNftTable, type KernelSample } from './kernel-sample.js';
+import { buildSnapshot } from './snapshot.js';
+
+const links = [{ name: 'isp1', interface: 'eth1', mark: 1, tier: 0 }, { name: '2nd', interface: 'eth2', mark: 2, tier: 0 }];
+
+const kernel = (handle: number, isp1: number, second: number, txBytes = 100): KernelSample => ({
+  tableHandle: handle,
+  counters: { isp1, l2nd: second },
+  interfaces: { eth1: { ifindex: 4, rxPackets: 1, rxBytes: 60, txPackets: 2, txBytes }, eth2: { ifindex: 5, rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 } },
+  conntrackByMark: new Map([[1, 3]]),
+});
+
+describe('metrics snapshot', () => {
+  it('carries the new-connection counters across a table swap and the interface counters across a new ifindex', () => {
+    const input = { links, health: null, daemon: null, now: 0 };
+    const a = buildSnapshot(kernel(7, 10, 5), input, {});
+    expect(a.snapshot.links.map((l) => l.newConnections)).toEqual([10, 5]);
+    const b = buildSnapshot(kernel(8, 2, 1, 40), input, a.carry);
+    expect(b.snapshot.links.map((l) => l.newConnections)).toEqual([12, 6]);
+    // Same ifindex, lower value: reset counted as one.
+    expect(b.snapshot.links[0].interfaceCounters?.txBytes).toBe(140);
+    expect(b.snapshot.links.map((l) => l.conntrackEntries)).toEqual([3, 0]);
+    expect(b.snapshot.links[0].health).toBeNull();
+    expect(b.snapshot.tableLoaded).toBe(true);
+  });
+
+  it('takes tier, state, seconds in state, RTT and loss from health.json', () => {
+    const health: HealthFile = {
+      version: 1, pid: 1, updated: '', config: '', active: ['isp1'], allDown: false,
+      links: [{ name: 'isp1', interface: 'eth1', mark: 1, priority: 2, checked: true, state: 'down', since: new Date(1000).toISOString(), rttMs: 1.5, lossPercent: 50, probes: 9, lastError: 'timeout' }],
+    };
+    const { snapshot } = buildSnapshot(kernel(7, 1, 1), { links, health, daemon: null, now: 4500 }, {});
+    expect(snapshot.links[0]).toMatchObject({ tier: 2, active: true, health: { checked: true, up: false, stateSeconds: 3.5, rttMs: 1.5, lossPercent: 50, lastError: 'timeout' } });
+    expect(snapshot.links[1]).toMatchObject({ active: false, health: null });
+  });
+
+  it('reads nft, ip and conntrack output', () => {
+    const nft = '{"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "mwan", "handle": 9}}, {"counter": {"family": "inet", "name": "isp1", "table": "mwan", "handle": 2, "packets": 42, "bytes": 2520}}]}';
+    expect(parseNftTable(nft)).toEqual({ tableHandle: 9, counters: { isp1: 42 } });
+    const ip = '[{"ifindex":3,"ifname":"eth1","stats64":{"rx":{"bytes":10,"packets":1},"tx":{"bytes":20,"packets":2}}},{"ifindex":4,"ifname":"x"}]';
+    expect(parseIpLinkStats(ip)).toEqual({ eth1: { ifindex: 3, rxPackets: 1, rxBytes: 10, txPackets: 2, txBytes: 20 } });
+    const ct = [
+      'tcp      6 117 TIME_WAIT src=192.168.157.3 dst=172.16.1.100 sport=1 dport=7000 src=172.16.1.100 dst=10.37.1.253 sport=7000 dport=1 [ASSURED] mark=1 use=1',
+      'udp      17 29 src=192.168.157.3 dst=172.16.1.100 sport=2 dport=53 [UNREPLIED] src=172.16.1.100 dst=10.37.2.253 sport=53 dport=2 mark=258 use=1',
+      'tcp      6 10 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=3 dport=22 src=10.0.0.2 dst=10.0.0.1 sport=22 dport=3 mark=0 use=1',
+    ].join('\n');
+    expect(countByMark(ct, 0xff)).toEqual(new Map([[1, 1], [2, 1], [0, 1]]));
+    expect(countByMark(ct, 0xffffffff).get(2)).toBeUndefined();
+  });
+});

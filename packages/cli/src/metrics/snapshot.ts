@@ -1,0 +1,68 @@
+import { counterName } from '@mwan/core';
+import type { HealthFile } from '@mwan/health';
+import { carryAll, type CarryState } from './counter-carry.js';
+import type { DaemonSample, LinkSample, MetricsSnapshot } from './exposition.js';
+import type { KernelSample } from './kernel-sample.js';
+
+export interface MetricsLink {
+  name: string;
+  interface: string;
+  mark: number;
+  tier: number;
+}
+
+export interface SnapshotInput {
+  links: readonly MetricsLink[];
+  /** mwan watch's view of the links; only used while the daemon runs (stale health is no health). */
+  health: HealthFile | null;
+  daemon: DaemonSample | null;
+  /** ms since the epoch, for seconds in the current state. */
+  now: number;
+}
+
+const INTERFACE_FIELDS = ['rxPackets', 'rxBytes', 'txPackets', 'txBytes'] as const;
+
+/**
+ * One kernel reading → the exposition model, every counter carried (so it never goes back: a
+ * table swap or a re-created interface only moves the offset). Pure: the carry state goes in and
+ * comes out.
+ */
+export function buildSnapshot(kernel: KernelSample, input: SnapshotInput, carry: CarryState): { snapshot: MetricsSnapshot; carry: CarryState } {
+  const readings: Record<string, { source: string; value: number }> = {};
+  for (const link of input.links) {
+    const packets = kernel.counters[counterName(link)];
+    if (kernel.tableHandle !== null && packets !== undefined) readings[`connections/${link.name}`] = { source: `table ${kernel.tableHandle}`, value: packets };
+    const stats = kernel.interfaces[link.interface];
+    if (stats) {
+      for (const field of INTERFACE_FIELDS) readings[`${field}/${link.name}`] = { source: `ifindex ${stats.ifindex}`, value: stats[field] };
+    }
+  }
+  const carried = carryAll(carry, readings);
+  const v = carried.values;
+  const links: LinkSample[] = input.links.map((link) => {
+    const record = input.health?.links.find((l) => l.name === link.name);
+    const stats = kernel.interfaces[link.interface];
+    return {
+      name: link.name,
+      interface: link.interface,
+      tier: record?.priority ?? link.tier,
+      newConnections: v[`connections/${link.name}`] ?? null,
+      interfaceCounters: stats
+        ? { rxPackets: v[`rxPackets/${link.name}`], rxBytes: v[`rxBytes/${link.name}`], txPackets: v[`txPackets/${link.name}`], txBytes: v[`txBytes/${link.name}`] }
+        : null,
+      conntrackEntries: kernel.conntrackByMark ? kernel.conntrackByMark.get(link.mark) ?? 0 : null,
+      active: input.health ? input.health.active.includes(link.name) : null,
+      health: record
+        ? {
+            checked: record.checked,
+            up: record.state === 'up',
+            stateSeconds: Math.max(0, (input.now - Date.parse(record.since)) / 1000),
+            rttMs: record.rttMs,
+            lossPercent: record.lossPercent,
+            ...(record.lastError !== undefined ? { lastError: record.lastError } : {}),
+          }
+        : null,
+    };
+  });
+  return { snapshot: { tableLoaded: kernel.tableHandle !== null, links, daemon: input.daemon }, carry: carried.state };
+}
