@@ -229,9 +229,16 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
     expect((await fresh.child).exitCode).toBe(0);
   });
 
-  it('remove keeps /etc/mwan/mwan.json; purge removes it, /etc/mwan, the run dir and the enablement', async () => {
+  it('remove takes down what mwan created and keeps /etc/mwan/mwan.json; purge removes it, /etc/mwan, the run dir and the enablement', async () => {
     const edited = readFileSync(CONFIG, 'utf8');
-    await execa('apt-get', ['remove', '-y', 'mwan'], { env: APT_ENV });
+    const owned = async () => ({
+      table: (await lab().exec('router', 'nft', ['list', 'table', 'inet', 'mwan'], { reject: false })).exitCode === 0,
+      rules: (await lab().exec('router', 'ip', ['rule'])).stdout.split('\n').filter((l) => / proto 109\b/.test(l)).length,
+    });
+    expect(await owned()).toEqual({ table: true, rules: 4 });
+    // In the lab router's namespace, so that the prerm's `mwan down` takes down the lab's mwan.
+    await execa('ip', ['netns', 'exec', lab().ns.router, 'apt-get', 'remove', '-y', 'mwan'], { env: APT_ENV });
+    expect(await owned()).toEqual({ table: false, rules: 0 });
     expect(await installed()).toBe('deinstall ok config-files');
     expect(present(INSTALLED)).toEqual([]);
     expect(readFileSync(CONFIG, 'utf8')).toBe(edited);
