@@ -322,7 +322,7 @@ describe('health checks and failover (mwan watch)', () => {
     expect(w.text).toMatch(/^SIGTERM: stopping; the ruleset stays as it is$/m);
     expect((await ruleset(lab)).text.replace(/packets \d+ bytes \d+/g, '')).toBe(table);
     const rules = (await lab.exec('router', 'ip', ['rule', 'show'])).stdout;
-    expect(rules).toMatch(/fwmark 0x2 lookup 1002 proto 109/);
+    expect(rules).toMatch(/fwmark 0x2\/0xff lookup 1002 proto 109/);
     const status = await lab.mwanOk(['status']);
     expect(status.stdout).toMatch(/^health: mwan watch not running \(stopped /m);
   }, TEST_MS);

@@ -140,6 +140,25 @@ describe('traffic other than the LAN\'s new connections', () => {
     }
   });
 
+  it('balances the router\'s own connections with routerTraffic "balance", leaving a socket with its own mark alone', async () => {
+    await applyWith({ routerTraffic: 'balance' });
+    const a = lab.links[0];
+    const own = await lab.connect({ role: 'router', from: a.routerAddress, count: 10, concurrency: 1 });
+    expect(own.filter((r) => !r.ok)).toEqual([]);
+    expect(splitBySnat(lab, own.map((r) => r.seen?.src))).toEqual({ isp1: 5, isp2: 5 });
+
+    // A socket with its own mark (SO_MARK 0x100, outside mwan's mask: `ping -m`) is left alone,
+    // and takes the main table's route; the same ping without a mark is given a link.
+    const icmp = async () => (await lab.conntrack()).filter((e) => e.proto === 'icmp' && e.original.dst === lab.serverAddress).map((e) => e.mark);
+    await lab.exec('router', 'ping', ['-n', '-c', '1', '-W', '2', '-m', '256', lab.serverAddress]);
+    expect(await icmp()).toEqual([0]);
+    await lab.flushConntrack();
+    await lab.exec('router', 'ping', ['-n', '-c', '1', '-W', '2', lab.serverAddress]);
+    const marks = await icmp();
+    expect(marks).toHaveLength(1);
+    expect([1, 2]).toContain(marks[0]);
+  });
+
   it('keeps other software\'s bits of the packet mark and the ct mark, and ignores them when balancing', async () => {
     // A kube-proxy-like table sets 0x4000 in the packet mark before mwan; a QoS-like table ORs
     // 0x10000 into the ct mark after mwan's chain. A counter sees the packets leave by the links.
