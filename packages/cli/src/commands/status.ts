@@ -1,8 +1,9 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { hex } from '@mwan/core';
 import { globalOptions, type CliContext } from '../context.js';
 import { StatusEngine, type StatusReport } from '../engine/status-engine.js';
 import { describeHealth, readWatchHealth } from './status-health.js';
+import { parseInterval, statusWatch } from './status-watch.js';
 
 export function statusCommand(ctx: CliContext): Command {
   return new Command('status')
@@ -10,8 +11,14 @@ export function statusCommand(ctx: CliContext): Command {
     .description(
       'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, its mark and table, whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft counter has seen (new connections given to it). --json prints the same as data.',
     )
-    .action(async (_options: unknown, command: Command) => {
+    .option('--watch', 'a live view, redrawn every --interval: per link state and reason, share of new connections, connections, bit rates, RTT, loss (q or Ctrl-C ends it; plain lines without a terminal, one JSON object per refresh with --json)')
+    .addOption(new Option('--interval <seconds>', 'refresh interval of --watch').argParser(parseInterval).default(1))
+    .action(async (options: { watch?: boolean; interval: number }, command: Command) => {
       const globals = globalOptions(command, ctx.env);
+      if (options.watch) {
+        await statusWatch(ctx, globals, options.interval);
+        return;
+      }
       const report = await ctx.container.resolve(StatusEngine).status({ runDir: globals.runDir, configPath: globals.config });
       // health.json of `mwan watch`, when it ran here (null otherwise).
       const health = await readWatchHealth(globals.runDir);
