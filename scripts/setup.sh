@@ -19,6 +19,9 @@ have wrk || need_apt+=(wrk)
 # The bench times the CLI with GNU time (not the shell keyword) and counts its execs with strace.
 [ -x /usr/bin/time ] || need_apt+=(time)
 have strace || need_apt+=(strace)
+# The package test (test/e2e/package.test.ts) lints the .deb; the man page test renders mwan(8) with groff.
+have lintian || need_apt+=(lintian)
+have groff || need_apt+=(groff-base)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -85,7 +85,8 @@ describe('coexistence with what the router already has', () => {
     expect(applied.main).toBe(before.main);
     expect(foreignRules(applied.rules)).toEqual(foreignRules(before.rules));
     expect(applied.tables).toBe(`${before.tables}\ntable inet mwan`);
-    expect(await ownedRules()).toHaveLength(3);
+    // Suppress rules for the LAN and for the router itself (iif lo), and one fwmark rule per link.
+    expect(await ownedRules()).toHaveLength(4);
     // It works while the foreign state is in place.
     const results = await lab.connect({ count: 10 });
     expect(results.filter((r) => r.ok)).toHaveLength(10);

@@ -137,8 +137,8 @@ async function ruleset(lab: Lab): Promise<{ selector: string; counters: Record<s
   return { selector: selector.trim(), counters, text: stdout };
 }
 
-/** Whether the selecting rule can give a new connection this mark. */
-const selects = (selector: string, mark: number) => new RegExp(`\\b0x0*${mark.toString(16)}\\b`).test(selector);
+/** Whether the selecting rule can give a new connection link N (lab links are isp1, isp2 ... with marks 1, 2 ...). */
+const selects = (selector: string, link: number) => new RegExp(`\\bgoto pick_isp${link}\\b`).test(selector);
 
 /** Long enough for the slowest test below (three failover cycles, ~55 s) on a loaded machine. */
 const TEST_MS = 120_000;

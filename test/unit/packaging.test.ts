@@ -1,13 +1,13 @@
 // The files in packaging/ against the code they drive: the unit passes systemd's own checks and
 // its command line is one `mwan watch` accepts; the sysctl drop-in sets what mwan would set.
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { container as rootContainer } from 'tsyringe';
-import { main } from '@mwan/cli';
+import { createProgram, main, renderManPage } from '@mwan/cli';
 import { buildModel, renderSysctls, sysctlName } from '@mwan/core';
 import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
 
@@ -21,9 +21,13 @@ describe('packaging/mwan.service', () => {
   it('passes systemd-analyze verify without a warning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mwan-unit-'));
     try {
-      // verify wants the program to exist: point it at this checkout's bin.
-      writeFileSync(join(dir, 'mwan.service'), unit.replaceAll('/usr/local/bin/mwan', bin));
-      const result = await execa('systemd-analyze', ['verify', join(dir, 'mwan.service')], { reject: false });
+      // verify wants the program to exist: point it at this checkout's bin. It also runs
+      // `man mwan(8)` for Documentation=: the page the package installs, rendered here.
+      writeFileSync(join(dir, 'mwan.service'), unit.replaceAll('/usr/bin/mwan', bin));
+      mkdirSync(join(dir, 'man', 'man8'), { recursive: true });
+      const program = createProgram({ container: rootContainer.createChildContainer(), io: { out: () => {}, err: () => {} }, env: {} });
+      writeFileSync(join(dir, 'man', 'man8', 'mwan.8'), renderManPage(program, { date: '2026-01-01' }));
+      const result = await execa('systemd-analyze', ['verify', join(dir, 'mwan.service')], { reject: false, env: { MANPATH: join(dir, 'man') } });
       expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -33,7 +37,8 @@ describe('packaging/mwan.service', () => {
   it('runs mwan watch with options the CLI accepts, reloads with SIGHUP and does not restart on a bad config', async () => {
     const [start] = directive('ExecStart');
     const [program, ...args] = start.split(/\s+/);
-    expect(program).toBe('/usr/local/bin/mwan');
+    // Where the Debian package puts it (packaging/build-deb.mjs); a checkout install rewrites it.
+    expect(program).toBe('/usr/bin/mwan');
     expect(args.slice(0, 1)).toEqual(['watch']);
     expect(directive('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(directive('RestartPreventExitStatus')).toEqual(['2']);

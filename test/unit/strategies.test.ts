@@ -15,18 +15,19 @@ const configWith = (weights: number[], strategy: Config['strategy']): Config => 
   strategy,
 });
 
-/** Reads `... mod N map { a-b : 0xM, ... }` back into slots per mark, to check what it yields. */
-function slotsPerMark(selectorLine: string): { expr: string; modulus: number; slots: Map<number, number> } {
-  const match = /meta mark set (.+?) mod (\d+)(?: seed 0x[0-9a-f]+)? map \{ (.+) \}/.exec(selectorLine);
+/** Reads `... mod N vmap { a-b : goto pick_LINK, ... }` back into slots per link, to check what it yields. */
+function slotsPerLink(selectorLine: string): { expr: string; modulus: number; slots: Map<string, number> } {
+  const match = /^\s*(.+?) mod (\d+)(?: seed 0x[0-9a-f]+)? vmap \{ (.+) \}/.exec(selectorLine);
   if (!match) throw new Error(`not a map selector: ${selectorLine}`);
-  const slots = new Map<number, number>();
+  const slots = new Map<string, number>();
   let next = 0;
   for (const entry of match[3].split(', ')) {
-    const [range, mark] = entry.split(' : ');
+    const [range, verdict] = entry.split(' : ');
+    const link = verdict.replace(/^goto pick_/, '');
     const [from, to = from] = range.split('-').map(Number);
     expect(from).toBe(next);
     next = to + 1;
-    slots.set(Number(mark), (slots.get(Number(mark)) ?? 0) + to - from + 1);
+    slots.set(link, (slots.get(link) ?? 0) + to - from + 1);
   }
   expect(next).toBe(Number(match[2]));
   return { expr: match[1], modulus: Number(match[2]), slots };
@@ -49,11 +50,11 @@ describe.each(cases)('%o strategy', (strategy, options, expr) => {
     const { nft } = render(model, strategy);
     const line = selectorLine(nft);
     if (weights.length === 1) {
-      expect(line).toMatch(/meta mark set 0x1 comment/);
+      expect(line).toMatch(/^\s*goto pick_isp1 comment/);
     } else {
-      const { expr: got, slots } = slotsPerMark(line);
+      const { expr: got, slots } = slotsPerLink(line);
       expect(got).toBe(expr);
-      const share = (i: number) => slots.get(model.links[i].mark) ?? 0;
+      const share = (i: number) => slots.get(model.links[i].name) ?? 0;
       if (strategy.name === 'round-robin') {
         weights.forEach((_, i) => expect(share(i)).toBe(1));
       } else {
@@ -73,7 +74,7 @@ describe.each(cases)('%o strategy', (strategy, options, expr) => {
 describe('built-in strategies', () => {
   it('spread weighted inc picks instead of giving them in blocks', () => {
     const model = buildModel(configWith([1, 3], { name: 'weighted', options: { mode: 'inc' } }));
-    expect(selectorLine(render(model, weighted).nft)).toContain('numgen inc mod 4 map { 0 : 0x2, 1 : 0x1, 2-3 : 0x2 }');
+    expect(selectorLine(render(model, weighted).nft)).toContain('numgen inc mod 4 vmap { 0 : goto pick_isp2, 1 : goto pick_isp1, 2-3 : goto pick_isp2 }');
   });
 
   it('reject options they do not know', () => {

@@ -31,9 +31,17 @@ export interface StrategyConfig {
   options?: Record<string, unknown>;
 }
 
+/** What new connections of the router itself do: see `routerTraffic` in the schema. */
+export type RouterTraffic = 'failover' | 'balance' | 'off';
+
 export interface Config {
   lan: string[];
   links: LinkConfig[];
   strategy?: string | StrategyConfig;
   health?: HealthConfig;
+  /** The bits of the packet mark and ct mark mwan reads and writes. */
+  markMask?: number;
+  /** New connections arriving on a link keep that link for their replies (default true). */
+  inbound?: boolean;
+  routerTraffic?: RouterTraffic;
 }

@@ -13,6 +13,14 @@ export const RULE_PREF_SUPPRESS = 31000;
 /** Priority of the per-link `fwmark M lookup T` rules; marks are disjoint, so one priority serves all. */
 export const RULE_PREF_FWMARK = 31001;
 
+/**
+ * The bits of the packet mark and of the ct mark that mwan owns by default: the low byte, 255
+ * marks. It leaves free what other software is known to use: Kubernetes 0x4000 and 0x8000,
+ * Tailscale 0xff0000, Calico 0xffff0000, Cilium 0xf00, OpenWrt's mwan3 0x3f00. Marks mwan
+ * allocated before masks existed (1, 2, 3, ...) stay valid.
+ */
+export const DEFAULT_MARK_MASK = 0xff;
+
 /** Default routing table of a link: TABLE_BASE + its mark. */
 export const TABLE_BASE = 1000;
 

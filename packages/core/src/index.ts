@@ -1,14 +1,14 @@
 export * from './constants.js';
 export * from './errors.js';
-export type { Config, HealthConfig, LinkConfig, StrategyConfig } from './config-types.js';
+export type { Config, HealthConfig, LinkConfig, RouterTraffic, StrategyConfig } from './config-types.js';
 export { activeLinks, HEALTH_DEFAULTS, LOSS_WINDOW, resolveHealth, type HealthModel, type LinkState } from './health.js';
 export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
 export { readJson, writeJsonAtomic } from './json-file.js';
 export { verifyConfig } from './verify-config.js';
-export { allocateMarks, buildModel, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';
+export { allocateMarks, buildModel, fitsMask, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';
 export { reduceWeights, smoothIntervals, weightIntervals, type Interval } from './weights.js';
 export {
-  createSelectorBuilder, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS, pickChain,
+  createSelectorBuilder, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS, pickChain, selectorVerdict,
   type HashField, type KeyExpr, type MapEntry, type Selector, type SelectorBuilder, type StrategyLink,
 } from './nft-builder.js';
 export {
@@ -16,9 +16,9 @@ export {
   type Strategy, type StrategyContext, type StrategyDefinition, type StrategyMeta,
 } from './strategy.js';
 export { compileSchema, loadSchema, validateWith } from './schemas.js';
-export { counterName, renderNft } from './render-nft.js';
+export { counterName, renderNft, type RenderNftOptions } from './render-nft.js';
 export {
-  renderRoutes, renderRules, renderSysctls, routeArgs, ruleArgs, sysctlName,
+  renderRoutes, renderRules, renderSysctls, routeArgs, ruleArgs, RP_FILTER_ALL, sysctlName,
   type RouteSpec, type RuleSpec, type SysctlSpec,
 } from './render-ip.js';
 export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions } from './render.js';

@@ -1,7 +1,8 @@
-import type { Config } from './config-types.js';
-import { RESERVED_TABLES, TABLE_BASE } from './constants.js';
+import type { Config, RouterTraffic } from './config-types.js';
+import { DEFAULT_MARK_MASK, RESERVED_TABLES, TABLE_BASE } from './constants.js';
 import { configError } from './errors.js';
 import { resolveHealth, type HealthModel } from './health.js';
+import { hex } from './nft-builder.js';
 
 export type Snat = { kind: 'address'; address: string } | { kind: 'masquerade' } | { kind: 'none' };
 
@@ -23,6 +24,11 @@ export interface Model {
   lan: string[];
   links: LinkModel[];
   strategy: { name: string; options: Record<string, unknown> };
+  /** The only bits of the packet mark and ct mark mwan reads or writes; every link mark fits in it. */
+  markMask: number;
+  /** New connections arriving on a link take its mark, so their replies leave by it. */
+  inbound: boolean;
+  routerTraffic: RouterTraffic;
 }
 
 export const DEFAULT_STRATEGY = 'weighted';
@@ -41,25 +47,45 @@ function strategyOf(config: Config, override?: string): Model['strategy'] {
   return { name, options };
 }
 
+/** Whether a mark uses only bits of the mask (and is not 0, which means "no link"). */
+export const fitsMask = (mark: number, mask: number): boolean => mark > 0 && (mark & ~mask) >>> 0 === 0 && mark <= 0xffffffff;
+
+/** The n-th value (n ≥ 1) that uses only the bits of `mask`: n's bits deposited into the mask's bits, lowest first. */
+export function nthMaskValue(n: number, mask: number): number | undefined {
+  let value = 0;
+  let rest = n;
+  for (let bit = 0; bit < 32 && rest > 0; bit++) {
+    const place = 2 ** bit;
+    if (Math.floor(mask / place) % 2 === 0) continue;
+    if (rest % 2 === 1) value += place;
+    rest = Math.floor(rest / 2);
+  }
+  return rest > 0 ? undefined : value;
+}
+
 /**
- * Marks: explicit ones first, then each link's previous mark when still free, then the lowest
- * free mark from 1. So adding, removing, renaming or reordering links never moves a mark of a
- * link that stays. Tables default to TABLE_BASE + mark.
+ * Marks: explicit ones first, then each link's previous mark when still free and inside the mask,
+ * then the lowest free value inside the mask (1, 2, 3 ... with the default mask). So adding,
+ * removing, renaming or reordering links never moves a mark of a link that stays. Tables default
+ * to TABLE_BASE + mark. A link left without a mark (the mask has too few values) gets undefined.
  */
-export function allocateMarks(config: Config, previous: Readonly<Record<string, number>> = {}): number[] {
+export function allocateMarks(config: Config, previous: Readonly<Record<string, number | undefined>> = {}): (number | undefined)[] {
+  const mask = config.markMask ?? DEFAULT_MARK_MASK;
   const marks: (number | undefined)[] = config.links.map((l) => l.mark);
   const used = new Set(marks.filter((m): m is number => m !== undefined));
   config.links.forEach((link, i) => {
     const old = previous[link.name];
-    if (marks[i] === undefined && Number.isInteger(old) && old > 0 && !used.has(old)) {
+    if (marks[i] === undefined && old !== undefined && Number.isInteger(old) && fitsMask(old, mask) && !used.has(old)) {
       marks[i] = old;
       used.add(old);
     }
   });
-  let next = 1;
+  let n = 1;
   return marks.map((mark) => {
     if (mark !== undefined) return mark;
-    while (used.has(next)) next++;
+    let next = nthMaskValue(n, mask);
+    while (next !== undefined && used.has(next)) next = nthMaskValue(++n, mask);
+    if (next === undefined) return undefined;
     used.add(next);
     return next;
   });
@@ -72,9 +98,15 @@ function snatOf(value: string | undefined): Snat {
 }
 
 export function buildModel(config: Config, options: ModelOptions = {}): Model {
-  const marks = allocateMarks(config, options.previousMarks);
+  const markMask = config.markMask ?? DEFAULT_MARK_MASK;
+  const allocated = allocateMarks(config, options.previousMarks);
   const tables = new Map<number, number>();
   const problems: string[] = [];
+  allocated.forEach((mark, i) => {
+    if (mark === undefined) problems.push(`links[${i}]: no mark left inside markMask ${hex(markMask)}; widen markMask or give "mark"`);
+  });
+  if (problems.length) throw configError(problems);
+  const marks = allocated as number[];
   const links = config.links.map((link, i): LinkModel => {
     const table = link.table ?? TABLE_BASE + marks[i];
     const owner = tables.get(table);
@@ -97,5 +129,12 @@ export function buildModel(config: Config, options: ModelOptions = {}): Model {
     };
   });
   if (problems.length) throw configError(problems);
-  return { lan: [...config.lan], links, strategy: strategyOf(config, options.strategy) };
+  return {
+    lan: [...config.lan],
+    links,
+    strategy: strategyOf(config, options.strategy),
+    markMask,
+    inbound: config.inbound ?? true,
+    routerTraffic: config.routerTraffic ?? 'failover',
+  };
 }

@@ -23,7 +23,9 @@ export interface KeyExpr {
  * What picks the link of a new connection. `value`: an expression that yields a mark
  * (`numgen inc mod 2 map { 0 : 0x1, 1 : 0x2 }`), rendered as `meta mark set <text>`.
  * `verdict`: a verdict map that jumps to the per-link chain `pick_<name>`, which sets the mark
- * (`numgen inc mod 2 vmap { 0 : jump pick_isp1, 1 : jump pick_isp2 }`), rendered as is.
+ * (`numgen inc mod 2 vmap { 0 : jump pick_isp1, 1 : jump pick_isp2 }`). Either way the renderer
+ * writes the same choice as a verdict map into the per-link chains (see `selectorVerdict`), which
+ * set only the masked bits of the packet and ct marks.
  */
 export interface Selector {
   readonly kind: 'value' | 'verdict';
@@ -68,11 +70,25 @@ const makeKey = (text: string, modulus: number): KeyExpr => {
   made.add(key);
   return key;
 };
-const makeSelector = (text: string, marks: number[], kind: Selector['kind'] = 'value'): Selector => {
+/** The same choice as a selector's text, as the renderer writes it: a jump to the chosen link's chain. */
+const gotoTexts = new WeakMap<Selector, string>();
+const makeSelector = (text: string, marks: number[], gotoText: string, kind: Selector['kind'] = 'value'): Selector => {
   const selector = Object.freeze({ kind, text, marks: Object.freeze([...new Set(marks)].sort((a, b) => a - b)) });
   made.add(selector);
+  gotoTexts.set(selector, gotoText);
   return selector;
 };
+
+/**
+ * A built selector as a verdict: `goto pick_<link>`, or `<key> vmap { 0 : goto pick_a, ... }`.
+ * The per-link chain writes the link's mark into the masked bits of both the packet mark and the
+ * ct mark; a mark map (`meta mark set <key> map {...}`) would overwrite every bit of the packet mark.
+ */
+export function selectorVerdict(selector: Selector): string {
+  const text = gotoTexts.get(selector);
+  if (text === undefined) throw new TypeError('not a selector made by the builder');
+  return text;
+}
 
 /** True only for selectors made by a builder: a hand-written `{ text }` is refused. */
 export function isBuiltSelector(value: unknown): value is Selector {
@@ -131,23 +147,25 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
     map(key, entries) {
       const sorted = checkEntries(key, entries);
       const marks = sorted.map((e) => e.link.mark);
-      if (new Set(marks).size === 1) return makeSelector(hex(marks[0]), marks);
+      if (new Set(marks).size === 1) return makeSelector(hex(marks[0]), marks, `goto ${pickChain(sorted[0].link)}`);
       const body = sorted.map((e) => `${range(e)} : ${hex(e.link.mark)}`).join(', ');
-      return makeSelector(`${key.text} map { ${body} }`, marks);
+      return makeSelector(`${key.text} map { ${body} }`, marks, gotoMap(key, sorted));
     },
     vmap(key, entries) {
       const sorted = checkEntries(key, entries);
       const body = sorted.map((e) => `${range(e)} : jump ${pickChain(e.link)}`).join(', ');
-      return makeSelector(`${key.text} vmap { ${body} }`, sorted.map((e) => e.link.mark), 'verdict');
+      return makeSelector(`${key.text} vmap { ${body} }`, sorted.map((e) => e.link.mark), gotoMap(key, sorted), 'verdict');
     },
     weightEntries: (list = links) => toEntries(list, weightIntervals),
     smoothEntries: (list = links) => toEntries(list, smoothIntervals),
     constant(ref) {
       const link = linkOf(ref);
-      return makeSelector(hex(link.mark), [link.mark]);
+      return makeSelector(hex(link.mark), [link.mark], `goto ${pickChain(link)}`);
     },
   };
   const range = (e: { from: number; to: number }) => (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`);
+  const gotoMap = (key: KeyExpr, sorted: readonly { from: number; to: number; link: StrategyLink }[]) =>
+    `${key.text} vmap { ${sorted.map((e) => `${range(e)} : goto ${pickChain(e.link)}`).join(', ')} }`;
   function checkEntries(key: KeyExpr, entries: readonly MapEntry[]) {
     if (!made.has(key) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
     if (!isList<MapEntry>(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');

@@ -15,6 +15,8 @@ export interface RuleSpec {
   table: number | 'main';
   iif?: string;
   fwmark?: number;
+  /** With `fwmark`: only these bits are compared (`fwmark 0x1/0xff`). */
+  fwmask?: number;
   suppressPrefixlength?: number;
 }
 
@@ -24,6 +26,11 @@ export interface SysctlSpec {
   value: string;
   /** Only change it when it currently has this value (the least relaxation that works). */
   onlyIf?: string;
+  /**
+   * Only change it when the larger of its value and this other parameter's is `onlyIfMax.value`:
+   * the kernel applies max(conf/all/rp_filter, conf/IFACE/rp_filter).
+   */
+  onlyIfMax?: { path: string; value: string };
   why: string;
 }
 
@@ -36,22 +43,24 @@ export function renderRoutes(model: Model): RouteSpec[] {
 }
 
 /**
- * Ahead of the fwmark rules, LAN traffic looks up the main table without its default route
- * (`suppress_prefixlength 0`): connected subnets, VPNs and other specific routes keep their way,
- * and only what would take the default route is balanced.
+ * Ahead of the fwmark rules, LAN traffic and the router's own (`iif lo` matches locally generated
+ * packets) look up the main table without its default route (`suppress_prefixlength 0`):
+ * connected subnets, VPNs and other specific routes keep their way, and only what would take the
+ * default route follows its mark. The fwmark rules compare only the bits of the mark mask.
  */
 export function renderRules(model: Model): RuleSpec[] {
   return [
-    ...model.lan.map((iif) => ({ pref: RULE_PREF_SUPPRESS, iif, table: 'main' as const, suppressPrefixlength: 0 })),
-    ...model.links.map((link) => ({ pref: RULE_PREF_FWMARK, fwmark: link.mark, table: link.table })),
+    ...[...model.lan, 'lo'].map((iif) => ({ pref: RULE_PREF_SUPPRESS, iif, table: 'main' as const, suppressPrefixlength: 0 })),
+    ...model.links.map((link) => ({ pref: RULE_PREF_FWMARK, fwmark: link.mark, fwmask: model.markMask, table: link.table })),
   ];
 }
 
 /**
  * Forwarding on. Replies come back on the link they left by, but the main table's default route
- * may point elsewhere, so strict reverse-path filtering (1) would drop them: a link interface in
- * strict mode is put in loose mode (2), which still drops sources that have no route at all.
- * Nothing else is relaxed.
+ * may point elsewhere, so strict reverse-path filtering would drop them. The kernel filters by
+ * max(conf/all/rp_filter, conf/IFACE/rp_filter): when that is 1 (strict), the interface is set to
+ * 2 (loose), which makes the maximum 2 whatever `all` is (0 or 1) and still drops sources that
+ * have no route at all. `all` and everything already loose or off are left alone.
  */
 export function renderSysctls(model: Model): SysctlSpec[] {
   return [
@@ -59,11 +68,13 @@ export function renderSysctls(model: Model): SysctlSpec[] {
     ...model.links.map((link) => ({
       path: `net/ipv4/conf/${link.interface}/rp_filter`,
       value: '2',
-      onlyIf: '1',
+      onlyIfMax: { path: RP_FILTER_ALL, value: '1' },
       why: `replies on ${link.interface} would fail strict reverse-path filtering`,
     })),
   ];
 }
+
+export const RP_FILTER_ALL = 'net/ipv4/conf/all/rp_filter';
 
 export function routeArgs(verb: 'replace' | 'del', route: RouteSpec): string[] {
   if (route.gateway === 'auto') throw new RangeError(`the gateway of table ${route.table} was not learned`);
@@ -78,7 +89,7 @@ export function ruleArgs(verb: 'add' | 'del', rule: RuleSpec): string[] {
   return [
     'rule', verb, 'pref', String(rule.pref),
     ...(rule.iif !== undefined ? ['iif', rule.iif] : []),
-    ...(rule.fwmark !== undefined ? ['fwmark', hex(rule.fwmark)] : []),
+    ...(rule.fwmark !== undefined ? ['fwmark', rule.fwmask !== undefined && rule.fwmask !== 0xffffffff ? `${hex(rule.fwmark)}/${hex(rule.fwmask)}` : hex(rule.fwmark)] : []),
     'lookup', String(rule.table),
     ...(rule.suppressPrefixlength !== undefined ? ['suppress_prefixlength', String(rule.suppressPrefixlength)] : []),
     'proto', String(MWAN_PROTO),

@@ -30,7 +30,7 @@ export function render<O>(model: Model, strategy: Strategy<O>, options: RenderOp
   const links = strategyLinks(model, options.active);
   const selector = runStrategy(strategy, links, model.strategy.options);
   return {
-    nft: renderNft(model, selector, strategy.name),
+    nft: renderNft(model, selector, strategy.name, { active: links.map((l) => l.name) }),
     routes: renderRoutes(model),
     rules: renderRules(model),
     sysctls: renderSysctls(model),
@@ -46,7 +46,14 @@ export function renderIpCommands(rendered: Pick<Rendered, 'routes' | 'rules' | '
       ? `ip ${routeArgs('replace', { table: r.table, dev: r.dev }).join(' ').replace(' dev ', ' via GATEWAY dev ')}  # GATEWAY: learned from ${r.dev} at apply`
       : `ip ${routeArgs('replace', r).join(' ')}`)),
     ...rendered.rules.map((r) => `ip ${ruleArgs('add', r).join(' ')}`),
-    ...rendered.sysctls.map((s) => `sysctl -w ${sysctlName(s.path)}=${s.value}${s.onlyIf !== undefined ? `  # only if now ${s.onlyIf}` : ''}`),
+    ...rendered.sysctls.map((s) => `sysctl -w ${sysctlName(s.path)}=${s.value}${sysctlCondition(s)}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function sysctlCondition(spec: SysctlSpec): string {
+  if (spec.onlyIfMax !== undefined) {
+    return `  # only if max(${sysctlName(spec.onlyIfMax.path)}, this) is now ${spec.onlyIfMax.value}`;
+  }
+  return spec.onlyIf !== undefined ? `  # only if now ${spec.onlyIf}` : '';
 }

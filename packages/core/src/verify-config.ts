@@ -1,5 +1,7 @@
 import type { Config } from './config-types.js';
-import { RESERVED_TABLES, TABLE_BASE } from './constants.js';
+import { DEFAULT_MARK_MASK, RESERVED_TABLES, TABLE_BASE } from './constants.js';
+import { fitsMask } from './model.js';
+import { hex } from './nft-builder.js';
 import { showValue } from './json-path.js';
 
 /**
@@ -33,6 +35,14 @@ export function verifyConfig(config: Config): string[] {
     }
   });
   for (const path of portless) problems.push(`${path}: required with method "tcp"`);
+
+  // mwan owns only the mask's bits of the packet and ct marks: a link mark must use no other bit.
+  const mask = config.markMask ?? DEFAULT_MARK_MASK;
+  config.links.forEach((link, index) => {
+    if (link.mark !== undefined && !fitsMask(link.mark, mask)) {
+      problems.push(`links[${index}].mark: ${hex(link.mark)} does not fit markMask ${hex(mask)}`);
+    }
+  });
 
   const lan = new Set(config.lan);
   config.links.forEach((link, index) => {

@@ -8,13 +8,13 @@ export class Conntrack {
   constructor(@inject(RUNNER) private readonly runner: Runner) {}
 
   /**
-   * Deletes the entries carrying `mark`; returns how many (at least). None at all is not a
+   * Deletes the entries carrying `mark` (in the bits of `mask`); returns how many (at least). None at all is not a
    * failure, and neither is an entry that ended by itself meanwhile.
    */
-  async deleteMark(mark: number): Promise<number> {
+  async deleteMark(mark: number, mask?: number): Promise<number> {
     let deleted = 0;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.runner.run('conntrack', ['-D', '-m', String(mark)], { reject: false });
+      const result = await this.runner.run('conntrack', ['-D', '-m', markArg(mark, mask)], { reject: false });
       const count = flowCount(result.stderr, 'deleted');
       // conntrack exits 1 when nothing matched; it then still prints "0 flow entries".
       if (result.exitCode === 0 || (result.exitCode === 1 && count === 0)) return deleted + (count ?? 0);
@@ -24,17 +24,20 @@ export class Conntrack {
         deleted += count ?? 0;
         continue;
       }
-      throw runtimeError(`conntrack -D -m ${mark} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      throw runtimeError(`conntrack -D -m ${markArg(mark, mask)} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
     }
   }
 
   /** How many entries carry `mark`, or undefined when conntrack cannot tell (not installed, no permission). */
-  async countMark(mark: number): Promise<number | undefined> {
-    const result = await this.runner.run('conntrack', ['-L', '-m', String(mark)], { reject: false });
+  async countMark(mark: number, mask?: number): Promise<number | undefined> {
+    const result = await this.runner.run('conntrack', ['-L', '-m', markArg(mark, mask)], { reject: false });
     if (result.exitCode !== 0) return undefined;
     return flowCount(result.stderr, 'shown') ?? result.stdout.split('\n').filter((l) => l.trim()).length;
   }
 }
+
+/** `MARK` or `MARK/MASK`: with a mask, only mwan's bits of the ct mark are compared. */
+const markArg = (mark: number, mask?: number) => (mask === undefined || mask === 0xffffffff ? String(mark) : `${mark}/${mask}`);
 
 const VANISHED = /such conntrack doesn't exist/;
 const DELETE_ATTEMPTS = 10;

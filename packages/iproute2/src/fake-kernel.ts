@@ -92,6 +92,8 @@ export class FakeKernel implements SysctlStore {
   async read(path: string): Promise<string | undefined> {
     const known = this.sysctls.get(path);
     if (known !== undefined) return known;
+    // The kernel's own default for `all`.
+    if (path === 'net/ipv4/conf/all/rp_filter') return '0';
     const iface = /^net\/ipv4\/conf\/([^/]+)\/rp_filter$/.exec(path)?.[1];
     // Like a fresh Debian interface: strict reverse-path filtering.
     if (iface !== undefined && this.hasInterface(iface)) return '1';
@@ -211,11 +213,13 @@ export class FakeKernel implements SysctlStore {
   private conntrackCall(args: readonly string[]): Partial<RunResult> {
     const [op, flag, value] = args;
     if (flag !== '-m') return fail(`fake kernel: unsupported conntrack ${args.join(' ')}`, 1);
-    const mark = Number(value);
-    const count = this.conntrack.get(mark) ?? 0;
+    // `MARK` or `MARK/MASK`: entries whose mark has MARK in the bits of MASK.
+    const [mark, mask] = value.split('/').map(Number) as [number, number | undefined];
+    const matching = [...this.conntrack.keys()].filter((m) => (mask === undefined ? m === mark : ((m & mask) >>> 0) === mark));
+    const count = matching.reduce((sum, m) => sum + (this.conntrack.get(m) ?? 0), 0);
     if (op === '-L') return { stdout: 'tcp 6 431999 ESTABLISHED\n'.repeat(count), stderr: `conntrack v1.4.7 (conntrack-tools): ${count} flow entries have been shown.\n` };
     if (op === '-D') {
-      this.conntrack.delete(mark);
+      for (const m of matching) this.conntrack.delete(m);
       return { exitCode: count ? 0 : 1, stderr: `conntrack v1.4.7 (conntrack-tools): ${count} flow entries have been deleted.\n` };
     }
     return fail(`fake kernel: unsupported conntrack ${args.join(' ')}`, 1);

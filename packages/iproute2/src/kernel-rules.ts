@@ -47,7 +47,7 @@ function ruleKey(parts: { pref: number; iif?: string; oif?: string; from?: strin
 
 export function ruleEntryFromSpec(spec: RuleSpec): RuleEntry {
   return {
-    key: ruleKey({ pref: spec.pref, iif: spec.iif, mark: spec.fwmark, table: tableNumber(spec.table), suppress: spec.suppressPrefixlength }),
+    key: ruleKey({ pref: spec.pref, iif: spec.iif, mark: spec.fwmark, mask: spec.fwmask, table: tableNumber(spec.table), suppress: spec.suppressPrefixlength }),
     add: ruleArgs('add', spec),
     del: ruleArgs('del', spec),
   };

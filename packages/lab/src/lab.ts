@@ -59,8 +59,12 @@ export interface LoadOptions {
 }
 
 export interface ServerOptions {
-  /** Namespace: `srv` (default, all server addresses and link gateways) or `lan2` (its host address). */
-  role?: 'srv' | 'lan2';
+  /**
+   * Namespace: `srv` (default, all server addresses and link gateways), `lan2` (its host address),
+   * `lan` (the LAN host's first address: a server behind a port forward) or `router` (every link's
+   * router address: a service of the router itself).
+   */
+  role?: 'srv' | 'lan2' | 'lan' | 'router';
   port?: number;
   /** Do not record connections (for load). */
   quiet?: boolean;
@@ -248,7 +252,10 @@ export class Lab {
   /** Starts the traffic server and waits until it listens. */
   async startServer(options: ServerOptions = {}): Promise<TrafficServer> {
     const role = options.role ?? 'srv';
-    const addresses = role === 'lan2' ? [this.lan2Address] : [...this.serverAddresses, ...this.links.map((l) => l.gateway)];
+    const addresses = role === 'lan2' ? [this.lan2Address]
+      : role === 'lan' ? [this.lanAddress]
+        : role === 'router' ? this.links.map((l) => l.routerAddress)
+          : [...this.serverAddresses, ...this.links.map((l) => l.gateway)];
     const port = options.port ?? DEFAULT_PORT;
     const child = this.spawnTool(role, 'server', ['--bind', addresses.join(','), '--port', String(port), ...(options.quiet ? ['--quiet'] : [])]);
     const server = new TrafficServer(child, addresses, port);

@@ -70,7 +70,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       const state = await readState(request.runDir).catch(() => null);
       return state !== null && ours !== undefined && state.applied !== ours;
     },
-    flush: (mark) => conntrack.deleteMark(mark),
+    // Only the mask's bits of the ct mark are mwan's: the last apply recorded which they are.
+    flush: async (mark) => conntrack.deleteMark(mark, (await readState(request.runDir).catch(() => null))?.markMask),
     hooks: optional(container, HOOK_RUNNER) ?? new ExecaHookRunner(),
     log,
     writeHealth: (file) => writeHealthFile(request.runDir, file),

@@ -50,7 +50,7 @@ describe('apply', () => {
     expect(changes).toEqual([
       'ip route replace default via 10.37.4.1 dev eth4 table 1002 proto 109',
       'nft -f -',
-      'conntrack -D -m 2',
+      'conntrack -D -m 2/255',
     ]);
     expect(report.conntrackDeleted).toEqual({ '0x2': 4 });
     // isp4 took the free mark 2, so isp2's connections had to go, but rules stay put.
@@ -140,7 +140,7 @@ describe('apply', () => {
     const r = router();
     const before = r.snapshot();
     const report = await r.apply(THREE(), { dryRun: true });
-    expect(report.actions).toContain('ip rule add pref 31001 fwmark 0x3 lookup 1003 proto 109');
+    expect(report.actions).toContain('ip rule add pref 31001 fwmark 0x3/0xff lookup 1003 proto 109');
     expect(r.snapshot()).toEqual(before);
     expect(existsSync(statePath(r.runDir))).toBe(false);
   });
@@ -166,7 +166,7 @@ describe('apply', () => {
     expect(report.repaired).toBe(true);
     expect(report.notes[0]).toMatch(/stopped during "sysctls"/);
     const owned = r.kernel.rules.filter((rule) => rule.protocol === '109').map((rule) => `${rule.priority} ${rule.iif ?? ''}${rule.fwmark ?? ''}`);
-    expect(owned).toEqual(['31000 eth0', '31001 0x1', '31001 0x2']);
+    expect(owned).toEqual(['31000 eth0', '31000 lo', '31001 0x1', '31001 0x2']);
     expect(r.kernel.routes.map((route) => route.table)).toEqual(['1001', '1002']);
     expect(existsSync(journalPath(r.runDir))).toBe(false);
     // The value from before the interrupted run is still the one `down` will restore.
@@ -187,11 +187,11 @@ describe('apply rolls back', () => {
 
   const failures: Array<[string, FakeKernelOptions['fail'], ((k: FakeKernel) => SysctlStore) | undefined]> = [
     ['routes', { 'ip route replace default via 10.37.4.1': 'Error: Nexthop has invalid gateway.' }, undefined],
-    ['rules', { 'ip rule add pref 31001 fwmark 0x9': 'RTNETLINK answers: Operation not permitted' }, undefined],
+    ['rules', { 'ip rule add pref 31001 fwmark 0x9/0xff': 'RTNETLINK answers: Operation not permitted' }, undefined],
     ['nft', { 'nft -f -': 'Error: Could not process rule: Device or resource busy' }, undefined],
-    ['stale rules', { 'ip rule del pref 31001 fwmark 0x2': 'RTNETLINK answers: Operation not permitted' }, undefined],
+    ['stale rules', { 'ip rule del pref 31001 fwmark 0x2/0xff': 'RTNETLINK answers: Operation not permitted' }, undefined],
     ['stale routes', { 'ip route del default via 10.37.2.1': 'RTNETLINK answers: Operation not permitted' }, undefined],
-    ['conntrack', { 'conntrack -D -m 2': 'conntrack v1.4.7 (conntrack-tools): Operation failed: Operation not permitted' }, undefined],
+    ['conntrack', { 'conntrack -D -m 2/255': 'conntrack v1.4.7 (conntrack-tools): Operation failed: Operation not permitted' }, undefined],
     ['sysctls', undefined, failingWrites('net/ipv4/conf/eth4/rp_filter')],
   ];
 
@@ -227,7 +227,7 @@ describe('apply rolls back', () => {
   it('and says so when the rollback fails too', async () => {
     const r = router();
     await r.apply(THREE());
-    r.kernel.failOn('ip rule del pref 31001 fwmark 0x2', 'RTNETLINK answers: Operation not permitted');
+    r.kernel.failOn('ip rule del pref 31001 fwmark 0x2/0xff', 'RTNETLINK answers: Operation not permitted');
     r.runner.on('nft -f -', { exitCode: 1, stderr: 'Error: out of memory\n' }, Infinity);
     r.runner.on('nft -f -', {}, 1);
     const error = await r.apply(TWO()).then(() => undefined, (e: unknown) => e) as { problems: string[] };

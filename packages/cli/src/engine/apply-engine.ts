@@ -184,7 +184,7 @@ export class ApplyEngine {
       await enter('stale routes');
       await this.ip.ipAll(plan.ip.routes.remove.map((r) => r.del));
       await enter('conntrack');
-      for (const mark of plan.flushMarks) conntrackDeleted[hex(mark)] = await this.conntrack.deleteMark(mark);
+      for (const mark of plan.flushMarks) conntrackDeleted[hex(mark)] = await this.conntrack.deleteMark(mark, desired.model.markMask);
       // The journal learns the previous values before they are overwritten.
       newJournal.pendingSysctls = mergeRecords(newJournal.pendingSysctls, plan.sysctls.records);
       await enter('sysctls');
@@ -269,6 +269,7 @@ export class ApplyEngine {
       links: [...linksOf(desired), ...desired.down.map((d) => ({ ...linkState(d.link), down: { reason: d.reason, detail: d.detail } }))],
       sysctls: plan.sysctls.records,
       nft: { rendered: fingerprintRendered(desired.rendered.nft), listed: listed === null ? '' : fingerprintListed(listed) },
+      markMask: desired.model.markMask,
     };
   }
 
@@ -280,7 +281,7 @@ export class ApplyEngine {
       ...(plan.reloadNft ? [`nft -f - (table inet mwan, ${desired.rendered.nft.split('\n').length - 1} lines)`] : []),
       ...plan.ip.rules.remove.map((r) => ip(r.del)),
       ...plan.ip.routes.remove.map((r) => ip(r.del)),
-      ...plan.flushMarks.map((m) => `conntrack -D -m ${m}`),
+      ...plan.flushMarks.map((m) => `conntrack -D -m ${m}/${desired.model.markMask}`),
       ...plan.sysctls.writes.map((w) => `sysctl -w ${sysctlName(w.path)}=${w.value}  # was ${w.before}`),
     ];
   }

@@ -76,7 +76,7 @@ describe('apply --confirm', () => {
     expect(r.stateText()).toBe(state);
     for (const path of [confirmPath(r.runDir), journalPath(r.runDir), lockPath(r.runDir)]) expect(existsSync(path)).toBe(false);
     // Mark 9 (isp4) goes away with the revert: its connections are deleted, as an apply would.
-    expect(r.runner.commandLines.filter((l) => l.startsWith('conntrack -D')).slice(-1)).toEqual(['conntrack -D -m 9']);
+    expect(r.runner.commandLines.filter((l) => l.startsWith('conntrack -D')).slice(-1)).toEqual(['conntrack -D -m 9/255']);
   });
 
   it('reverts to no mwan at all when there was none before', async () => {

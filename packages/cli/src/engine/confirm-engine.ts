@@ -99,7 +99,7 @@ export class ConfirmEngine {
         snapshot: { nft: table, rules: state.ownedRules, routes: state.ownedRoutes }, pendingSysctls: [], links: current?.links ?? [],
       });
       const problems = await restoreSnapshot({ ip: this.ip, nft: this.nft, sysctls: this.sysctls }, { snapshot: pending.snapshot, sysctls: pending.sysctls, nft: 'changed' });
-      const conntrackDeleted = await this.flushMoved(current?.links ?? [], pending, problems);
+      const conntrackDeleted = await this.flushMoved(current?.links ?? [], pending, problems, current?.markMask);
       if (!problems.length) {
         await (pending.previousState ? writeState(runDir, pending.previousState) : removeState(runDir));
         await removeJournal(runDir);
@@ -112,13 +112,13 @@ export class ConfirmEngine {
   }
 
   /** Connections marked for a link that the restored state does not have at that mark would go astray. */
-  private async flushMoved(now: readonly MarkHolder[], pending: PendingConfirm, problems: string[]): Promise<Record<string, number>> {
+  private async flushMoved(now: readonly MarkHolder[], pending: PendingConfirm, problems: string[], mask?: number): Promise<Record<string, number>> {
     const restored = pending.previousState?.links ?? [];
     const marks = changedMarks(restored, addHolders(new Map(), now));
     const deleted: Record<string, number> = {};
     for (const mark of marks) {
       try {
-        deleted[hex(mark)] = await this.conntrack.deleteMark(mark);
+        deleted[hex(mark)] = await this.conntrack.deleteMark(mark, mask);
       } catch (error) {
         problems.push(`conntrack: ${oneLineMessage(error)}`);
       }

@@ -50,7 +50,7 @@ describe('down', () => {
     expect(r.kernel.sysctls.get('net/ipv4/ip_forward')).toBe('0');
     expect(r.kernel.sysctls.get('net/ipv4/conf/eth2.10/rp_filter')).toBe('1');
     expect(existsSync(statePath(r.runDir))).toBe(false);
-    expect(report.actions).toContain('ip rule del pref 31001 fwmark 0x2 lookup 1002 proto 109');
+    expect(report.actions).toContain('ip rule del pref 31001 fwmark 0x2/0xff lookup 1002 proto 109');
   });
 
   it('leaves a sysctl someone changed after mwan set it, and says so', async () => {

@@ -59,7 +59,7 @@ describe('rollback', () => {
     const routes = structuredClone(r.kernel.routes);
     const table = r.kernel.table;
     // isp2, the middle one of three rules of one priority, goes; a later step fails.
-    r.kernel.failOn(step === 'conntrack' ? 'conntrack -D -m 2' : 'ip route del default via 10.37.2.1', 'Operation not permitted', 1);
+    r.kernel.failOn(step === 'conntrack' ? 'conntrack -D -m 2/255' : 'ip route del default via 10.37.2.1', 'Operation not permitted', 1);
     await expect(r.apply(configFile([link(1), link(3)]))).rejects.toMatchObject({ problems: [expect.stringContaining(`step "${step}"`), 'the previous state was restored'] });
     expect(r.kernel.rules).toEqual(rules);
     // The fake kernel lists routes in insertion order; the real one by table, whatever the order they came in.

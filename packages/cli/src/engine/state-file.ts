@@ -35,6 +35,8 @@ export interface MwanState {
   sysctls: SysctlChange[];
   /** sha256 of the nft text loaded, and of the table as listed after loading (counters left out). */
   nft: { rendered: string; listed: string };
+  /** The mark mask the links' marks live in (absent in files of versions before masks: all bits). */
+  markMask?: number;
 }
 
 export interface Snapshot {

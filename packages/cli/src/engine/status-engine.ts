@@ -1,9 +1,11 @@
 import { inject, injectable } from 'tsyringe';
-import { counterName, linkCondition, MwanError, type LinkDownReason } from '@mwan/core';
+import { counterName, DEFAULT_MARK_MASK, linkCondition, MwanError, type LinkDownReason } from '@mwan/core';
 import { Conntrack, IpRoute2, NftTable, routeTable } from '@mwan/iproute2';
 import { loadDesired } from './desired.js';
 import { readIpState } from './ip-sync.js';
 import { readJournal, readState, type LinkState } from './state-file.js';
+
+const FULL_MASK = 0xffffffff;
 
 export interface LinkStatus extends LinkState {
   /** What its interface can do now, from the kernel: `up`, or `down` with the reason. */
@@ -47,6 +49,8 @@ export class StatusEngine {
     const journal = await readJournal(request.runDir);
     let links: LinkState[] = state?.links ?? [];
     let strategy = state?.strategy ?? null;
+    // A state file from before masks: its rules compared every bit.
+    let mask = state ? state.markMask ?? FULL_MASK : DEFAULT_MARK_MASK;
     if (!state) {
       // Never applied here: show what an apply would set up, when the config can be read.
       try {
@@ -57,6 +61,7 @@ export class StatusEngine {
           ...(l.snat.kind === 'address' ? { snat: l.snat.address } : {}),
         }));
         strategy = desired.model.strategy.name;
+        mask = desired.model.markMask;
       } catch (error) {
         if (!(error instanceof MwanError) || error.code === 'runtime') throw error;
       }
@@ -68,13 +73,13 @@ export class StatusEngine {
     const statuses: LinkStatus[] = [];
     for (const link of links) {
       const condition = linkCondition({ ...link, ...(link.snat !== undefined ? { snatAddress: link.snat } : {}) }, interfaces.get(link.interface));
-      const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && r.fwmask === undefined && r.table === String(link.table));
+      const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && Number(r.fwmask ?? FULL_MASK) === mask && r.table === String(link.table));
       const route = ipState.ownedRoutes.some((r) => r.dst === 'default' && routeTable(r) === String(link.table));
       statuses.push({
         ...link,
         ...(condition.up ? { state: 'up' as const } : { state: 'down' as const, reason: condition.reason, detail: condition.detail }),
         rule, route,
-        connections: (await this.conntrack.countMark(link.mark)) ?? null,
+        connections: (await this.conntrack.countMark(link.mark, mask)) ?? null,
         packets: counters[counterName(link)]?.packets ?? null,
       });
     }

@@ -19,6 +19,21 @@ describe('planSysctls', () => {
     expect(await planSysctls(kernel, [rpFilter('eth1'), rpFilter('eth2')], new Map())).toEqual({ writes: [], records: [] });
   });
 
+  it('relaxes rp_filter only when the effective value, max(all, interface), is strict', async () => {
+    const effective = { path: 'net/ipv4/conf/eth1/rp_filter', value: '2', onlyIfMax: { path: 'net/ipv4/conf/all/rp_filter', value: '1' }, why: 'replies' };
+    const plan = async (all: string, iface: string) => {
+      const kernel = new FakeKernel({ sysctls: { 'net/ipv4/conf/all/rp_filter': all, 'net/ipv4/conf/eth1/rp_filter': iface } });
+      return (await planSysctls(kernel, [effective], new Map())).writes.map((w) => `${w.before}->${w.value}`);
+    };
+    // Strict through `all` alone: the interface's 2 makes the maximum 2, and down puts its 0 back.
+    expect(await plan('1', '0')).toEqual(['0->2']);
+    expect(await plan('0', '1')).toEqual(['1->2']);
+    expect(await plan('1', '1')).toEqual(['1->2']);
+    expect(await plan('0', '0')).toEqual([]);
+    expect(await plan('2', '1')).toEqual([]);
+    expect(await plan('1', '2')).toEqual([]);
+  });
+
   it('keeps the original previous value across applies', async () => {
     const kernel = new FakeKernel({ sysctls: { 'net/ipv4/ip_forward': '1' } });
     const recorded = new Map([['net/ipv4/ip_forward', { path: 'net/ipv4/ip_forward', value: '1', previous: '0' }]]);

@@ -17,8 +17,8 @@ export interface SysctlPlan {
 
 /**
  * Decides which sysctls to set. A value already right is left alone (keeping the original
- * `previous` recorded when mwan set it); a conditional one (`onlyIf`) is only changed from that
- * value. Values mwan set earlier that are no longer wanted are put back, unless someone changed
+ * `previous` recorded when mwan set it); a conditional one (`onlyIf`, `onlyIfMax`) is only
+ * changed when its condition holds. Values mwan set earlier that are no longer wanted are put back, unless someone changed
  * them since.
  */
 export async function planSysctls(
@@ -38,6 +38,11 @@ export async function planSysctls(
       continue;
     }
     if (spec.onlyIf !== undefined && current !== spec.onlyIf) continue;
+    if (spec.onlyIfMax !== undefined) {
+      const other = await store.read(spec.onlyIfMax.path);
+      // The kernel's effective value is the larger one; an unreadable `other` counts as 0.
+      if (String(Math.max(Number(current), Number(other ?? '0'))) !== spec.onlyIfMax.value) continue;
+    }
     writes.push({ path: spec.path, value: spec.value, before: current });
     records.push({ path: spec.path, value: spec.value, previous: current });
   }
