@@ -92,10 +92,10 @@ export class ApplyEngine {
     // Render and check before the lock: a bad config or ruleset never waits for, or blocks, anyone.
     let previous = await readState(request.runDir);
     // What each interface can do now: a link whose interface cannot carry traffic is left out, not an error.
-    const desire = async (state: MwanState | null) => loadDesired(request.configPath, {
+    const desire = async (state: MwanState | null) => this.step('check', () => loadDesired(request.configPath, {
       strategy: request.strategy, previousMarks: marksOf(state), active: request.active,
-      interfaces: () => this.step('check', () => this.ip.interfaces()),
-    });
+      interfaces: () => this.ip.interfaces(),
+    }));
     let desired = await desire(previous);
     await this.step('check', () => this.nft.check(desired.rendered.nft));
     if (request.dryRun) return this.dryRun(request, desired, previous);
