@@ -49,7 +49,7 @@ export interface Fault {
   tool: 'ip' | 'nft' | 'conntrack';
   /** RegExp source, tried on "TOOL ARGS\nSTDIN". */
   match: string;
-  action: 'fail' | 'hang' | 'hang-after' | 'pause';
+  action: 'fail' | 'fail-after' | 'hang' | 'hang-after' | 'pause';
   message?: string;
 }
 

@@ -22,3 +22,7 @@ export {
   type RouteSpec, type RuleSpec, type SysctlSpec,
 } from './render-ip.js';
 export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions } from './render.js';
+export {
+  inSubnet, LINK_DOWN_REASONS, linkCondition, needsOf, subnetOf, usableLinks,
+  type DownLink, type InterfaceFacts, type LinkCondition, type LinkDownReason, type LinkNeeds,
+} from './link-condition.js';

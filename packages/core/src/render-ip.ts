@@ -77,6 +77,7 @@ export function renderSysctls(model: Model): SysctlSpec[] {
 export const RP_FILTER_ALL = 'net/ipv4/conf/all/rp_filter';
 
 export function routeArgs(verb: 'replace' | 'del', route: RouteSpec): string[] {
+  if (route.gateway === 'auto') throw new RangeError(`the gateway of table ${route.table} was not learned`);
   return [
     'route', verb, 'default',
     ...(route.gateway !== undefined ? ['via', route.gateway] : []),

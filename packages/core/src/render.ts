@@ -41,7 +41,10 @@ export function render<O>(model: Model, strategy: Strategy<O>, options: RenderOp
 /** The iproute2 side as the commands that would create it, for `mwan render`. */
 export function renderIpCommands(rendered: Pick<Rendered, 'routes' | 'rules' | 'sysctls'>): string {
   const lines = [
-    ...rendered.routes.map((r) => `ip ${routeArgs('replace', r).join(' ')}`),
+    // A learned gateway is only known at apply, from the kernel.
+    ...rendered.routes.map((r) => (r.gateway === 'auto'
+      ? `ip ${routeArgs('replace', { table: r.table, dev: r.dev }).join(' ').replace(' dev ', ' via GATEWAY dev ')}  # GATEWAY: learned from ${r.dev} at apply`
+      : `ip ${routeArgs('replace', r).join(' ')}`)),
     ...rendered.rules.map((r) => `ip ${ruleArgs('add', r).join(' ')}`),
     ...rendered.sysctls.map((s) => `sysctl -w ${sysctlName(s.path)}=${s.value}${sysctlCondition(s)}`),
   ];

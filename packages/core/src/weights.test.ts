@@ -74,23 +74,33 @@ describe('smoothIntervals', () => {
     );
   });
 
-  it('spreads picks: in every prefix of the cycle a link is within one pick of its fair share', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 2, maxLength: 8 }), (weights) => {
-        const { total, intervals } = smoothIntervals(weights);
-        const reduced = reduceWeights(weights);
-        const sequence: number[] = [];
-        for (const i of intervals) for (let s = i.from; s <= i.to; s++) sequence.push(i.index);
-        const seen = new Array<number>(weights.length).fill(0);
-        let worst = 0;
-        sequence.forEach((link, position) => {
-          seen[link]++;
-          reduced.forEach((w, i) => {
-            worst = Math.max(worst, Math.abs(seen[i] - (w * (position + 1)) / total));
-          });
+  /** The largest distance, over every prefix of the cycle and every link, between its picks and its fair share. */
+  const worstDeviation = (weights: number[]) => {
+    const { total, intervals } = smoothIntervals(weights);
+    const reduced = reduceWeights(weights);
+    const seen = new Array<number>(weights.length).fill(0);
+    let worst = 0;
+    let position = 0;
+    for (const interval of intervals) {
+      for (let s = interval.from; s <= interval.to; s++) {
+        seen[interval.index]++;
+        position++;
+        reduced.forEach((w, i) => {
+          worst = Math.max(worst, Math.abs(seen[i] - (w * position) / total));
         });
-        expect(worst).toBeLessThan(1 + 1e-9);
+      }
+    }
+    return worst;
+  };
+
+  it('spreads picks: in every prefix of the cycle a link is within one pick of its fair share', () => {
+    // Smooth weighted round-robin as nginx does it strays 1.03 picks here.
+    expect(worstDeviation([15, 2, 1, 2, 1, 2, 15])).toBeLessThan(1);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 2, maxLength: 8 }), (weights) => {
+        expect(worstDeviation(weights)).toBeLessThan(1);
       }),
+      { numRuns: 2000 },
     );
   });
 

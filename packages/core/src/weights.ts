@@ -40,22 +40,30 @@ export function weightIntervals(weights: readonly number[]): { total: number; in
 }
 
 /**
- * Smooth weighted round-robin order (as nginx does it): over one cycle of `total` picks each link
- * gets exactly its weight, spread out rather than in blocks (1:3 → B B A B, not A B B B).
+ * Smooth weighted round-robin order: over one cycle of `total` picks each link gets exactly its
+ * weight, spread out rather than in blocks (1:3 → B A B B, not A B B B). Earliest deadline first:
+ * the k-th pick of link i is due by slot k·total/w_i and may not come before slot
+ * (k-1)·total/w_i; the pick goes to the released link whose next pick is due soonest. So after any
+ * t picks each link has between ⌊t·w_i/total⌋ and ⌊(t-1)·w_i/total⌋ + 1 of them: always within
+ * one pick of its fair share (nginx's smooth round-robin can stray further: 15:2:1:2:1:2:15).
+ * Some link is always released: were none, every link would have more than slot·w_i/total picks,
+ * more than `slot` in all.
  * Runs of one link are merged into one interval, so the map stays small.
  */
 export function smoothIntervals(weights: readonly number[]): { total: number; intervals: Interval[] } {
   const reduced = reduceWeights(weights);
   const total = reduced.reduce((a, b) => a + b, 0);
-  const current = reduced.map(() => 0);
+  const picks = reduced.map(() => 0);
   const intervals: Interval[] = [];
   for (let slot = 0; slot < total; slot++) {
-    let best = 0;
+    let best = -1;
     for (let i = 0; i < reduced.length; i++) {
-      current[i] += reduced[i];
-      if (current[i] > current[best]) best = i;
+      // Released: its next pick may come at this slot (picks·total/w ≤ slot), in integers.
+      if (picks[i] >= reduced[i] || picks[i] * total > slot * reduced[i]) continue;
+      // Due sooner: (picks_i + 1)/w_i < (picks_best + 1)/w_best; ties go to the earlier link.
+      if (best < 0 || (picks[i] + 1) * reduced[best] < (picks[best] + 1) * reduced[i]) best = i;
     }
-    current[best] -= total;
+    picks[best]++;
     const last = intervals[intervals.length - 1];
     if (last && last.index === best) last.to = slot;
     else intervals.push({ index: best, from: slot, to: slot });

@@ -1,3 +1,4 @@
+import type { KernelInterface } from './kernel-interfaces.js';
 import type { KernelRoute } from './kernel-routes.js';
 import type { KernelRule } from './kernel-rules.js';
 import type { RecordedCall, RecordingRunner, Responder } from './recording-runner.js';
@@ -5,8 +6,14 @@ import type { RunResult } from './runner.js';
 import type { SysctlStore } from './sysctl-store.js';
 
 export interface FakeKernelOptions {
-  /** Interfaces that exist; routes via others fail like the kernel's. Default: any name exists. */
+  /**
+   * Interfaces that exist; routes via others fail like the kernel's. Default: any name exists.
+   * `ip addr show` lists them up, with carrier, and (as in the lab) `ethN`/`wanN` (and VLANs `ethN.V`) on 10.37.N.253/24
+   * and `eth0` on 192.168.157.1/24; by default it lists eth0-eth15 and wan1-wan64.
+   */
   interfaces?: readonly string[];
+  /** More interfaces (up, with carrier) and their IPv4 addresses: `10.40.1.253/24`, or `10.64.0.1 peer 10.64.0.2`. */
+  addresses?: Readonly<Record<string, readonly string[]>>;
   rules?: readonly KernelRule[];
   routes?: readonly KernelRoute[];
   /** `nft list table inet mwan` text, or null (default) when the table does not exist. */
@@ -38,6 +45,8 @@ export class FakeKernel implements SysctlStore {
   readonly sysctls: Map<string, string>;
   readonly conntrack: Map<number, number>;
   private readonly interfaces?: Set<string>;
+  /** What `ip -json addr show` lists, by name: change it to take a link's interface away or down. */
+  readonly links: Map<string, KernelInterface>;
   private readonly failures: Array<{ prefix: string; message: string; times: number }>;
   /** Where sysctl writes are noted, so they show in a transcript. */
   recorder?: Pick<RecordingRunner, 'note'>;
@@ -49,6 +58,11 @@ export class FakeKernel implements SysctlStore {
     this.sysctls = new Map(Object.entries(options.sysctls ?? { 'net/ipv4/ip_forward': '0' }));
     this.conntrack = new Map(Object.entries(options.conntrack ?? {}).map(([k, v]) => [Number(k), v]));
     if (options.interfaces) this.interfaces = new Set(options.interfaces);
+    this.links = new Map((options.interfaces ?? DEFAULT_INVENTORY).map((name) => [name, upInterface(name)]));
+    for (const [name, addresses] of Object.entries(options.addresses ?? {})) {
+      this.interfaces?.add(name);
+      this.links.set(name, upInterface(name, addresses));
+    }
     this.failures = Object.entries(options.fail ?? {}).map(([prefix, message]) => ({ prefix, message, times: Infinity }));
   }
 
@@ -100,6 +114,11 @@ export class FakeKernel implements SysctlStore {
     const [object, verb, ...rest] = args[0] === '-N' && args[1] === '-json' ? args.slice(2) : args;
     if (args[1] === '-json' && object === 'rule') return { stdout: `${JSON.stringify(this.rules)}\n` };
     if (args[1] === '-json' && object === 'route') return { stdout: `${JSON.stringify(this.routes)}\n` };
+    if (args[0] === '-json' && args[1] === 'addr' && args[2] === 'show') return { stdout: `${JSON.stringify([...this.links.values()])}\n` };
+    if (args[0] === '-json' && args[1] === 'route' && args.slice(2).join(' ') === 'show table main default') {
+      const main = this.routes.filter((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main' || r.table === '254') && !(r.gateway ?? '').includes(':'));
+      return { stdout: `${JSON.stringify(main)}\n` };
+    }
     if (object === 'rule' && (verb === 'add' || verb === 'del')) return this.rule(verb, rest);
     if (object === 'route' && (verb === 'replace' || verb === 'del')) return this.route(verb, rest);
     return fail(`fake kernel: unsupported ip ${args.join(' ')}`);
@@ -205,6 +224,25 @@ export class FakeKernel implements SysctlStore {
     }
     return fail(`fake kernel: unsupported conntrack ${args.join(' ')}`, 1);
   }
+}
+
+const DEFAULT_INVENTORY = [...Array.from({ length: 16 }, (_, i) => `eth${i}`), ...Array.from({ length: 64 }, (_, i) => `wan${i + 1}`)];
+
+function upInterface(name: string, addresses?: readonly string[]): KernelInterface {
+  const n = /^(?:eth|wan)(\d+)(?:\.\d+)?$/.exec(name)?.[1];
+  const conventional = n === undefined ? [] : [n === '0' ? '192.168.157.1/24' : `10.37.${Number(n) % 256}.253/24`];
+  const addrInfo = (addresses ?? conventional).map((text) => {
+    const [local, peer] = text.split(' peer ');
+    const [address, prefix] = (peer ?? local).split('/');
+    return peer === undefined
+      ? { family: 'inet', local: address, prefixlen: Number(prefix ?? 32) }
+      : { family: 'inet', local, address, prefixlen: Number(prefix ?? 32) };
+  });
+  const pointToPoint = addrInfo.some((a) => 'address' in a);
+  return {
+    ifname: name, flags: [pointToPoint ? 'POINTOPOINT' : 'BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: pointToPoint ? 'UNKNOWN' : 'UP',
+    addr_info: addrInfo,
+  };
 }
 
 function stripFamily(args: readonly string[]): string[] {

@@ -10,3 +10,4 @@ export { assertTablesFree, planRoutes, planRules, type RoutePlan, type RulePlan 
 export { IpRoute2, type IpFailure } from './ip-route2.js';
 export { NftTable, type CounterValue } from './nft.js';
 export { Conntrack } from './conntrack.js';
+export { interfaceFacts, type KernelInterface } from './kernel-interfaces.js';

@@ -1,5 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { MwanError, runtimeError } from '@mwan/core';
+import type { InterfaceFacts } from '@mwan/core';
+import { interfaceFacts, type KernelInterface } from './kernel-interfaces.js';
 import type { KernelRoute } from './kernel-routes.js';
 import type { KernelRule } from './kernel-rules.js';
 import { commandLine, RUNNER, type Runner } from './runner.js';
@@ -25,6 +27,15 @@ export class IpRoute2 {
   /** Every table, both families: a foreign IPv6 route also makes a table someone else's. */
   async routes(): Promise<KernelRoute[]> {
     return this.json<KernelRoute[]>(['-N', '-json', 'route', 'show', 'table', 'all']);
+  }
+
+  /** Every interface's flags and addresses, and the main table's IPv4 default routes: what each link can do now. */
+  async interfaces(): Promise<Map<string, InterfaceFacts>> {
+    const [links, defaults] = await Promise.all([
+      this.json<KernelInterface[]>(['-json', 'addr', 'show']),
+      this.json<KernelRoute[]>(['-4', '-json', 'route', 'show', 'table', 'main', 'default']),
+    ]);
+    return interfaceFacts(links, defaults);
   }
 
   /**

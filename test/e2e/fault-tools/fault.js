@@ -7,7 +7,8 @@
 //                    on "TOOL ARGS\nSTDIN"; `dir` a directory of the test's
 //   MWAN_FAULT_PATH  the PATH to find the real tools in
 // Actions: fail (print `message`, exit 1, run nothing), hang (write DIR/reached, then wait to be
-// killed), hang-after (run the real command first), pause (write DIR/reached, wait for
+// killed), hang-after (run the real command first), fail-after (run the real command, then
+// print `message` and exit 1 as if it had failed part way), pause (write DIR/reached, wait for
 // DIR/release, then run the real command). The first match creates DIR/triggered; later calls
 // that match pass through, so a rollback's own calls are not failed too.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,10 @@ const forever = () => new Promise(() => setInterval(() => {}, 60_000));
 if (!triggered()) {
   process.exitCode = await runReal();
 } else if (spec.action === 'fail') {
+  process.stderr.write(`${spec.message ?? 'injected failure'}\n`);
+  process.exitCode = 1;
+} else if (spec.action === 'fail-after') {
+  await runReal();
   process.stderr.write(`${spec.message ?? 'injected failure'}\n`);
   process.exitCode = 1;
 } else if (spec.action === 'hang') {

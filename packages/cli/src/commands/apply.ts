@@ -8,7 +8,7 @@ export function applyCommand(ctx: CliContext): Command {
   return new Command('apply')
     .summary('make the router balance over the configured links')
     .description(
-      'Renders the config, checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1).',
+      'Renders the config, reads each link\'s interface (a link whose interface is absent, down, without carrier or IPv4 address, without a reachable or learnable gateway, or without its static snat address is left out, one line each, not an error), checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1).',
     )
     .option('--strategy <name>', 'use this strategy instead of the config\'s (built-in name, package or path)')
     .option('--dry-run', 'print what would change and change nothing')
@@ -36,10 +36,12 @@ function describe(report: ApplyReport): string {
   const shown = report.links.length > 8 ? report.links.slice(0, 6) : report.links;
   const links = shown.map((l) => `${l.name} (mark ${hex(l.mark)}, table ${l.table})`).join(', ')
     + (shown.length < report.links.length ? ` and ${report.links.length - shown.length} more` : '');
+  // One line per link left out, whose interface cannot carry traffic now: a link down, not an error.
+  const leftOut = report.down.map((d) => `  left out: ${d.name}: ${d.detail} (${d.reason})\n`).join('');
   if (report.dryRun) {
     const head = `dry run: ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}`;
     const body = report.actions.length ? report.actions.map((a) => `  would run: ${a}`).join('\n') : '  nothing to change';
-    return `${head}\n${body}\n`;
+    return `${head}\n${leftOut}${body}\n`;
   }
   const deleted = Object.values(report.conntrackDeleted).reduce((a, b) => a + b, 0);
   const parts = [
@@ -48,5 +50,5 @@ function describe(report: ApplyReport): string {
     ...(Object.keys(report.conntrackDeleted).length ? [`${deleted} conntrack entr${deleted === 1 ? 'y' : 'ies'} of old links deleted`] : []),
   ];
   const confirm = report.confirm ? `  run "mwan confirm" within ${report.confirm.seconds} s (by ${report.confirm.deadline}), or this is reverted\n` : '';
-  return `applied ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}\n  ${parts.join('; ')}\n${confirm}`;
+  return `applied ${report.links.length} link${report.links.length === 1 ? '' : 's'} with strategy ${report.strategy}: ${links}\n${leftOut}  ${parts.join('; ')}\n${confirm}`;
 }

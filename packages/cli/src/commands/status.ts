@@ -7,9 +7,9 @@ import { parseInterval, statusWatch } from './status-watch.js';
 
 export function statusCommand(ctx: CliContext): Command {
   return new Command('status')
-    .summary('show each link: mark, table, rule, route, connections, packets')
+    .summary('show each link: state, mark, table, rule, route, connections, packets')
     .description(
-      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, its mark and table, whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft counter has seen (new connections given to it). --json prints the same as data.',
+      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, whether its interface can carry traffic (up, or down with the reason: absent, admin-down, no-carrier, no-address, no-gateway, snat-address-missing), its mark and table, whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft counter has seen (new connections given to it). --json prints the same as data.',
     )
     .option('--watch', 'a live view, redrawn every --interval: per link state and reason, share of new connections, connections, bit rates, RTT, loss (q or Ctrl-C ends it; plain lines without a terminal, one JSON object per refresh with --json)')
     .addOption(new Option('--interval <seconds>', 'refresh interval of --watch').argParser(parseInterval).default(1))
@@ -30,14 +30,19 @@ function describe(report: StatusReport): string {
   const head = report.applied
     ? `table inet mwan: applied${report.appliedAt ? ` ${report.appliedAt}` : ''}${report.strategy ? `, strategy ${report.strategy}` : ''}${report.config ? `, config ${report.config}` : ''}`
     : `table inet mwan: not applied${report.source === 'config' && report.links.length ? ' (links below are from the config)' : ''}`;
-  const rows = [['LINK', 'INTERFACE', 'MARK', 'TABLE', 'WEIGHT', 'RULE', 'ROUTE', 'CONNS', 'PACKETS'],
-    ...report.links.map((l) => [l.name, l.interface, hex(l.mark), String(l.table), String(l.weight), l.rule ? 'yes' : 'no', l.route ? 'yes' : 'no', l.connections === null ? '-' : String(l.connections), l.packets === null ? '-' : String(l.packets)])];
+  const rows = [['LINK', 'INTERFACE', 'STATE', 'MARK', 'TABLE', 'WEIGHT', 'RULE', 'ROUTE', 'CONNS', 'PACKETS'],
+    ...report.links.map((l) => [
+      l.name, l.interface, l.state === 'up' ? 'up' : `down (${l.reason})`, hex(l.mark), String(l.table), String(l.weight),
+      l.rule ? 'yes' : 'no', l.route ? 'yes' : 'no', l.connections === null ? '-' : String(l.connections), l.packets === null ? '-' : String(l.packets),
+    ])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   const notes = [
     ...(report.interrupted ? ['an apply was interrupted; run "mwan apply" to repair'] : []),
     ...(report.applied && !report.links.length ? ['no state.json in the run dir and no readable config: the links cannot be listed (give --config or the --run-dir of the apply)'] : []),
     ...(report.applied && report.links.length && !report.ok ? ['some rules or routes are missing; run "mwan apply" to repair'] : []),
+    ...report.links.filter((l) => l.state === 'down').map((l) => `${l.name}: ${l.detail}${l.down ? '; left out of the last apply' : ''}`),
+    ...(report.source === 'state' ? report.links.filter((l) => l.down && l.state === 'up').map((l) => `${l.name}: its interface can carry traffic again; "mwan apply" takes it back`) : []),
   ];
   return `${head}\n${report.links.length ? `${table}\n` : ''}${notes.map((n) => `note: ${n}\n`).join('')}`;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { errorMessage, hex, MwanError, sysctlName } from '@mwan/core';
+import { errorMessage, hex, MwanError, sysctlName, type LinkDownReason, type LinkModel } from '@mwan/core';
 import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
@@ -34,7 +34,10 @@ export interface ApplyRequest {
 export interface ApplyReport {
   dryRun: boolean;
   strategy: string;
+  /** The links applied. */
   links: LinkState[];
+  /** The config's links left out: their interface cannot carry traffic now (absent, no carrier …). */
+  down: LeftOut[];
   /** Every change, in order, as the command that makes it. */
   actions: string[];
   nftLoaded: boolean;
@@ -45,6 +48,13 @@ export interface ApplyReport {
   notes: string[];
   /** With `--confirm`: when the change is reverted unless confirmed. */
   confirm?: { deadline: string; seconds: number };
+}
+
+export interface LeftOut {
+  name: string;
+  interface: string;
+  reason: LinkDownReason;
+  detail: string;
 }
 
 /** The steps of an apply, in order; a failure names the one it happened in. */
@@ -81,7 +91,12 @@ export class ApplyEngine {
   async apply(request: ApplyRequest): Promise<ApplyReport> {
     // Render and check before the lock: a bad config or ruleset never waits for, or blocks, anyone.
     let previous = await readState(request.runDir);
-    let desired = await loadDesired(request.configPath, { strategy: request.strategy, previousMarks: marksOf(previous), active: request.active });
+    // What each interface can do now: a link whose interface cannot carry traffic is left out, not an error.
+    const desire = async (state: MwanState | null) => this.step('check', () => loadDesired(request.configPath, {
+      strategy: request.strategy, previousMarks: marksOf(state), active: request.active,
+      interfaces: () => this.ip.interfaces(),
+    }));
+    let desired = await desire(previous);
     await this.step('check', () => this.nft.check(desired.rendered.nft));
     if (request.dryRun) return this.dryRun(request, desired, previous);
 
@@ -91,7 +106,7 @@ export class ApplyEngine {
       const latest = await readState(request.runDir);
       if (latest?.applied !== previous?.applied) {
         previous = latest;
-        desired = await loadDesired(request.configPath, { strategy: request.strategy, previousMarks: marksOf(previous), active: request.active });
+        desired = await desire(previous);
         await this.step('check', () => this.nft.check(desired.rendered.nft));
       }
       return await this.applyLocked(request, desired, previous);
@@ -251,7 +266,7 @@ export class ApplyEngine {
       pid: process.pid,
       config: desired.configPath,
       strategy: desired.model.strategy.name,
-      links: linksOf(desired),
+      links: [...linksOf(desired), ...desired.down.map((d) => ({ ...linkState(d.link), down: { reason: d.reason, detail: d.detail } }))],
       sysctls: plan.sysctls.records,
       nft: { rendered: fingerprintRendered(desired.rendered.nft), listed: listed === null ? '' : fingerprintListed(listed) },
       markMask: desired.model.markMask,
@@ -278,6 +293,7 @@ export class ApplyEngine {
       dryRun: extra.dryRun,
       strategy: desired.model.strategy.name,
       links: linksOf(desired),
+      down: desired.down.map((d) => ({ name: d.link.name, interface: d.link.interface, reason: d.reason, detail: d.detail })),
       actions,
       nftLoaded: plan.reloadNft,
       conntrackDeleted: extra.conntrackDeleted,
@@ -299,10 +315,15 @@ export class ApplyEngine {
 }
 
 function linksOf(desired: Desired): LinkState[] {
-  return desired.model.links.map((l) => ({
+  return desired.model.links.map(linkState);
+}
+
+function linkState(l: LinkModel): LinkState {
+  return {
     name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight,
     ...(l.gateway !== undefined ? { gateway: l.gateway } : {}),
-  }));
+    ...(l.snat.kind === 'address' ? { snat: l.snat.address } : {}),
+  };
 }
 
 /** Reload unless the table is exactly what this same text produced last time (counters survive). */
@@ -319,7 +340,8 @@ function needsReload(desired: Desired, previous: MwanState | null, table: string
 function marksToFlush(desired: Desired, previous: MwanState | null, journal: Journal | null, state: IpState): number[] {
   const before = new Map<number, (MarkHolder | null)[]>();
   for (const rule of state.ownedRules) if (rule.fwmark !== undefined) before.set(Number(rule.fwmark), [null]);
-  addHolders(before, previous?.links);
+  // A link the last apply left out had no rule or route: nothing of it to flush again.
+  addHolders(before, previous?.links.filter((l) => !l.down));
   addHolders(before, journal?.links);
   return changedMarks(desired.model.links, before);
 }

@@ -1,12 +1,17 @@
 import { dirname, resolve } from 'node:path';
-import { buildModel, loadConfigFile, render, type Model, type Rendered } from '@mwan/core';
+import {
+  buildModel, loadConfigFile, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
+} from '@mwan/core';
 import { loadStrategy, type LoadedStrategy } from '../strategy-loader.js';
 import type { MwanState } from './state-file.js';
 
 /** What the router should look like, from the config file and the chosen strategy. Pure apart from reading files. */
 export interface Desired {
   configPath: string;
+  /** The links the kernel gets: those that can carry traffic now, with their next hops. */
   model: Model;
+  /** The config's other links, left out because their interface cannot carry traffic now. */
+  down: DownLink[];
   strategy: LoadedStrategy;
   rendered: Rendered;
 }
@@ -17,16 +22,25 @@ export interface DesiredOptions {
   previousMarks?: Readonly<Record<string, number>>;
   /** Links new connections may use (`mwan watch` after a health change); default all. */
   active?: readonly string[];
+  /**
+   * Reads what the kernel says about each interface, once the config is known to be valid; without
+   * it every link is taken as able to carry traffic (render, check).
+   */
+  interfaces?: () => Promise<ReadonlyMap<string, InterfaceFacts>>;
 }
 
 export async function loadDesired(configPath: string, options: DesiredOptions = {}): Promise<Desired> {
   const path = resolve(configPath);
   const config = loadConfigFile(path);
-  const model = buildModel(config, { strategy: options.strategy, previousMarks: options.previousMarks });
+  const configured = buildModel(config, { strategy: options.strategy, previousMarks: options.previousMarks });
+  const { model, down } = options.interfaces ? usableLinks(configured, await options.interfaces()) : { model: configured, down: [] };
+  if (!model.links.length) {
+    throw runtimeError(`no link can carry traffic: ${down.map((d) => `${d.link.name}: ${d.detail} (${d.reason})`).join('; ')}`);
+  }
   const strategy = await loadStrategy(model.strategy.name, { configDir: dirname(path) });
   // Names the config no longer has are ignored; none left means all links, never an empty map.
   const active = options.active?.filter((name) => model.links.some((l) => l.name === name));
-  return { configPath: path, model, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
+  return { configPath: path, model, down, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
 }
 
 /** A link that stays keeps its mark, so its connections keep their way across applies. */

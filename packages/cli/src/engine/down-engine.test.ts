@@ -23,6 +23,7 @@ function router(name: string) {
   const kernel = new FakeKernel({
     rules: [{ priority: 0, src: 'all', table: '255' }, userRule, { priority: 32766, src: 'all', table: '254' }],
     routes: [userRoute],
+    interfaces: ['eth0', 'eth1', 'eth2.10', 'eth3', 'eth5'],
     sysctls: { 'net/ipv4/ip_forward': '0' },
   });
   const runner = new RecordingRunner(kernel.respond);

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { LinkDownReason } from '@mwan/core';
 import type { KernelRoute, KernelRule } from '@mwan/iproute2';
 import { journalPath, readJson, statePath, writeJsonAtomic } from './run-dir.js';
 
@@ -8,7 +9,12 @@ export interface LinkState {
   mark: number;
   table: number;
   weight: number;
+  /** The next hop its route went by (a learned one for `"gateway": "auto"`; `auto` when it was left out). */
   gateway?: string;
+  /** Its static SNAT address, which must stay on the interface. */
+  snat?: string;
+  /** Left out of the apply: its interface could not carry traffic (no route, rule or sysctl). */
+  down?: { reason: LinkDownReason; detail: string };
 }
 
 /** A sysctl mwan changed, with the value it had before, so `down` can put it back. */

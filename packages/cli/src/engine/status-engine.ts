@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { counterName, DEFAULT_MARK_MASK, MwanError } from '@mwan/core';
+import { counterName, DEFAULT_MARK_MASK, linkCondition, MwanError, type LinkDownReason } from '@mwan/core';
 import { Conntrack, IpRoute2, NftTable, routeTable } from '@mwan/iproute2';
 import { loadDesired } from './desired.js';
 import { readIpState } from './ip-sync.js';
@@ -8,6 +8,10 @@ import { readJournal, readState, type LinkState } from './state-file.js';
 const FULL_MASK = 0xffffffff;
 
 export interface LinkStatus extends LinkState {
+  /** What its interface can do now, from the kernel: `up`, or `down` with the reason. */
+  state: 'up' | 'down';
+  reason?: LinkDownReason;
+  detail?: string;
   rule: boolean;
   route: boolean;
   /** Conntrack entries carrying the link's mark; null when conntrack could not tell. */
@@ -26,7 +30,7 @@ export interface StatusReport {
   strategy: string | null;
   /** An apply was interrupted and not repaired yet. */
   interrupted: boolean;
-  /** Every link has its rule and route, and the table is there. */
+  /** Every link applied has its rule and route, and the table is there. */
   ok: boolean;
   links: LinkStatus[];
 }
@@ -51,7 +55,11 @@ export class StatusEngine {
       // Never applied here: show what an apply would set up, when the config can be read.
       try {
         const desired = await loadDesired(request.configPath);
-        links = desired.model.links.map((l) => ({ name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight }));
+        links = desired.model.links.map((l) => ({
+          name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight,
+          ...(l.gateway !== undefined ? { gateway: l.gateway } : {}),
+          ...(l.snat.kind === 'address' ? { snat: l.snat.address } : {}),
+        }));
         strategy = desired.model.strategy.name;
         mask = desired.model.markMask;
       } catch (error) {
@@ -61,12 +69,16 @@ export class StatusEngine {
     const table = await this.nft.current();
     const counters = table === null ? {} : await this.nft.counters();
     const ipState = await readIpState(this.ip);
+    const interfaces = await this.ip.interfaces();
     const statuses: LinkStatus[] = [];
     for (const link of links) {
+      const condition = linkCondition({ ...link, ...(link.snat !== undefined ? { snatAddress: link.snat } : {}) }, interfaces.get(link.interface));
       const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && Number(r.fwmask ?? FULL_MASK) === mask && r.table === String(link.table));
       const route = ipState.ownedRoutes.some((r) => r.dst === 'default' && routeTable(r) === String(link.table));
       statuses.push({
-        ...link, rule, route,
+        ...link,
+        ...(condition.up ? { state: 'up' as const } : { state: 'down' as const, reason: condition.reason, detail: condition.detail }),
+        rule, route,
         connections: (await this.conntrack.countMark(link.mark, mask)) ?? null,
         packets: counters[counterName(link)]?.packets ?? null,
       });
@@ -78,7 +90,8 @@ export class StatusEngine {
       config: state?.config ?? null,
       strategy,
       interrupted: journal !== null,
-      ok: table !== null && statuses.length > 0 && statuses.every((s) => s.rule && s.route),
+      // A link the last apply left out has no rule or route by design.
+      ok: table !== null && statuses.some((s) => !s.down) && statuses.every((s) => s.down !== undefined || (s.rule && s.route)),
       links: statuses,
     };
   }

@@ -1,0 +1,115 @@
+/**
+ * Whether a link can carry traffic now, from what the kernel says about its interface. A router's
+ * links come and go (PPPoE reconnects, DHCP leases, USB modems): a link that cannot carry traffic
+ * is *down* with a reason a person can read, never an error that stops the other links.
+ */
+
+import type { LinkModel, Model } from './model.js';
+
+/** What the kernel says about one interface (read by @mwan/iproute2's `IpRoute2.interfaces`). */
+export interface InterfaceFacts {
+  name: string;
+  /** `ip link set up` (flag UP). */
+  adminUp: boolean;
+  /** The lower layer is up (LOWER_UP, not NO-CARRIER). */
+  carrier: boolean;
+  /** Its IPv4 addresses. */
+  addresses: string[];
+  /** The IPv4 subnets they are on (`10.37.1.0/24`), for telling whether a next hop is reachable. */
+  subnets: string[];
+  /** The far end of a point-to-point IPv4 address (`peer`), or undefined. */
+  peer?: string;
+  pointToPoint: boolean;
+  /** Next hops of the main table's IPv4 default routes through it, lowest metric first (DHCP, PPP). */
+  gateways: string[];
+}
+
+export const LINK_DOWN_REASONS = ['absent', 'admin-down', 'no-carrier', 'no-address', 'no-gateway', 'snat-address-missing'] as const;
+export type LinkDownReason = (typeof LINK_DOWN_REASONS)[number];
+
+/** What a link needs from its interface: its config's interface, gateway and static SNAT address. */
+export interface LinkNeeds {
+  name: string;
+  interface: string;
+  /** An address, `auto` (learned from the main table or the peer), or undefined (`default dev IF`). */
+  gateway?: string;
+  /** A static SNAT address, which must be one of the interface's addresses. */
+  snatAddress?: string;
+}
+
+export type LinkCondition =
+  | { up: true; /** The next hop to route by; undefined: `default dev IF`. */ gateway?: string }
+  | { up: false; reason: LinkDownReason; /** One line for people: what is missing. */ detail: string };
+
+export function linkCondition(link: LinkNeeds, facts: InterfaceFacts | undefined): LinkCondition {
+  const down = (reason: LinkDownReason, detail: string): LinkCondition => ({ up: false, reason, detail });
+  const dev = `interface ${link.interface}`;
+  if (!facts) return down('absent', `${dev} does not exist`);
+  if (!facts.adminUp) return down('admin-down', `${dev} is administratively down`);
+  if (!facts.carrier) return down('no-carrier', `${dev} has no carrier`);
+  if (!facts.addresses.length) return down('no-address', `${dev} has no IPv4 address`);
+  if (link.snatAddress !== undefined && !facts.addresses.includes(link.snatAddress)) {
+    return down('snat-address-missing', `snat address ${link.snatAddress} is not on ${dev} (it has ${facts.addresses.join(', ')})`);
+  }
+  if (link.gateway === undefined) return { up: true };
+  if (link.gateway !== 'auto') {
+    // The kernel refuses `via G dev IF` unless G is on one of IF's subnets (or is its peer).
+    if (facts.peer === link.gateway || facts.subnets.some((net) => inSubnet(link.gateway as string, net))) return { up: true, gateway: link.gateway };
+    return down('no-gateway', `gateway ${link.gateway} is not on a subnet of ${dev} (${facts.subnets.join(', ')})`);
+  }
+  // A DHCP client or PPP daemon installs the link's default route in the main table; a
+  // point-to-point link needs no next hop at all.
+  if (facts.gateways.length) return { up: true, gateway: facts.gateways[0] };
+  if (facts.pointToPoint || facts.peer !== undefined) return { up: true };
+  return down('no-gateway', `${dev} has no default route in the main table to learn the gateway from`);
+}
+
+const ipv4Number = (address: string) => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+
+/** `10.37.1.1` in `10.37.1.0/24`. */
+export function inSubnet(address: string, subnet: string): boolean {
+  const [base, bits] = subnet.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4Number(address) / size) === Math.floor(ipv4Number(base) / size);
+}
+
+/** `10.37.1.253/24` → `10.37.1.0/24`. */
+export function subnetOf(address: string, prefixLength: number): string {
+  const size = 2 ** (32 - prefixLength);
+  const base = Math.floor(ipv4Number(address) / size) * size;
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join('.')}/${prefixLength}`;
+}
+
+export const needsOf = (link: LinkModel): LinkNeeds => ({
+  name: link.name,
+  interface: link.interface,
+  ...(link.gateway !== undefined ? { gateway: link.gateway } : {}),
+  ...(link.snat.kind === 'address' ? { snatAddress: link.snat.address } : {}),
+});
+
+/** A link left out of an apply, and why. */
+export interface DownLink {
+  link: LinkModel;
+  reason: LinkDownReason;
+  detail: string;
+}
+
+/**
+ * The model the kernel gets now: the links that can carry traffic, each with its next hop
+ * (learned ones filled in), and the others with their reasons. Marks and tables stay as the
+ * whole config gave them, so a link that comes back takes up its mark again.
+ */
+export function usableLinks(model: Model, interfaces: ReadonlyMap<string, InterfaceFacts>): { model: Model; down: DownLink[] } {
+  const up: LinkModel[] = [];
+  const down: DownLink[] = [];
+  for (const link of model.links) {
+    const condition = linkCondition(needsOf(link), interfaces.get(link.interface));
+    if (!condition.up) {
+      down.push({ link, reason: condition.reason, detail: condition.detail });
+      continue;
+    }
+    const { gateway: _configured, ...rest } = link;
+    up.push(condition.gateway === undefined ? rest : { ...rest, gateway: condition.gateway });
+  }
+  return { model: { ...model, links: up }, down };
+}
