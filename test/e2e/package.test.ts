@@ -144,7 +144,7 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
     await pollUntil(async () => (/does not exist/.test(watch.output()) ? true : undefined), 'mwan watch reporting the missing example interfaces', 10_000);
     watch.child.kill('SIGTERM');
     await watch.child;
-    expect(watch.output()).toMatch(/interface "example-\w+" does not exist.*nothing was changed/);
+    expect(watch.output()).toMatch(/no link can carry traffic: isp1: interface example-wan1 does not exist \(absent\); isp2: interface example-wan2 does not exist \(absent\).*nothing was changed/);
     expect(await snapshot()).toEqual(before);
   });
 
