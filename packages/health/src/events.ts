@@ -16,7 +16,8 @@ export type FailoverEvent =
   | { event: 'active'; active: string[]; was?: string[] }
   | { event: 'all-down'; keeping: string[] }
   | { event: 'flush'; link: string; deleted?: number; error?: string }
-  | { event: 'repair'; reason: 'applied-elsewhere' | 'interrupted-apply'; active?: string[] }
+  | { event: 'repair'; reason: 'applied-elsewhere' | 'interrupted-apply' | 'drift'; active?: string[]; /** With `drift`: the commands that put it back. */ changes?: string[] }
+  | { event: 'drift-check'; error: string }
   | { event: 'hook'; link: string; hook: string; state: LinkState; exitCode?: number; error?: string }
   | { event: 'reconcile' }
   | { event: 'internal-error'; error: string };

@@ -12,6 +12,8 @@ import type { ProbedLink, Prober } from './probe.js';
 export const RETRY_MS = 2000;
 /** health.json is rewritten at least this often while probes run (RTT and loss move). */
 export const HEALTH_WRITE_MS = 1000;
+/** The kernel is compared with the config at least this often, besides every netlink event. */
+export const DRIFT_CHECK_MS = 1000;
 
 export interface FailoverLink extends ProbedLink {
   priority: number;
@@ -35,6 +37,13 @@ export interface FailoverDeps {
    * applied it; checked about once a second. The active set is then applied again.
    */
   appliedElsewhere?(): Promise<boolean>;
+  /**
+   * What an apply of `active` would change in the kernel now (its commands; empty: nothing):
+   * the table deleted or changed, a route gone after a link bounced, a rule deleted, a sysctl
+   * reset, an interface that came, went or got another gateway. Checked on every `kick()` and
+   * every DRIFT_CHECK_MS; anything found is repaired by applying again.
+   */
+  drift?(active: readonly string[]): Promise<string[]>;
   pid?: number;
 }
 
@@ -64,6 +73,8 @@ export class Failover {
   private lastError?: string;
   private stoppedAt?: number;
   private lastDriftCheck = Number.NEGATIVE_INFINITY;
+  private kicked = false;
+  private repairs = 0;
 
   constructor(private readonly deps: FailoverDeps) {
     this.monitor = new HealthMonitor({
@@ -87,6 +98,49 @@ export class Failover {
       throw new MwanError('runtime', this.lastError ?? 'the first apply failed');
     }
     this.monitor.start(this.links);
+    if (this.deps.drift) void this.driftLoop();
+  }
+
+  /**
+   * Something in the kernel changed (a netlink event): look again. Level-triggered: a burst of
+   * events costs one check, a missed one the next periodic check.
+   */
+  kick(): void {
+    if (this.kicked || this.stopping.signal.aborted || !this.deps.drift) return;
+    this.kicked = true;
+    void this.enqueue(async () => {
+      this.kicked = false;
+      await this.repairDrift();
+    });
+  }
+
+  /** How many times the kernel was found to differ and was put back. */
+  get repaired(): number {
+    return this.repairs;
+  }
+
+  private async driftLoop(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      await this.deps.clock.sleep(DRIFT_CHECK_MS, this.stopping.signal);
+      this.kick();
+    }
+  }
+
+  private async repairDrift(): Promise<void> {
+    if (this.applied === undefined || this.dirty || !this.deps.drift) return;
+    let changes: string[];
+    try {
+      changes = await this.deps.drift(this.applied);
+    } catch (error) {
+      this.emit({ event: 'drift-check', error: errorMessage(error) }, `drift check failed: ${errorMessage(error)}`);
+      return;
+    }
+    if (!changes.length) return;
+    this.repairs++;
+    const what = changes.length > 3 ? `${changes.slice(0, 3).join('; ')}; and ${changes.length - 3} more` : changes.join('; ');
+    this.emit({ event: 'repair', reason: 'drift', active: [...this.applied], changes: [...changes] }, `repair: the kernel differs from the config (${what}); applying active links ${listOf(this.applied)} again`);
+    this.dirty = true;
+    await this.reconcile();
   }
 
   /**

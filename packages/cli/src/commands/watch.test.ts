@@ -9,6 +9,7 @@ import { CLOCK, FakeClock, HOOK_RUNNER, PROBER, type HookRunner, type ProbedLink
 import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
 import strategy from '@mwan/strategy-weighted';
 import { main } from '../main.js';
+import { KERNEL_EVENTS, type KernelEvents } from '../daemon/kernel-events.js';
 import { SIGNALS } from './watch.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-watch-'));
@@ -56,14 +57,57 @@ function start(name: string) {
   container.register(PROBER, { useValue: prober });
   container.register(HOOK_RUNNER, { useValue: hookRunner });
   container.register(SIGNALS, { useValue: signals });
+  // Netlink events, sent by the test: each one makes watch compare the kernel with the config.
+  const netlink = new EventEmitter();
+  const events: KernelEvents = { start: (onChange) => { netlink.on('change', onChange); }, stop: async () => { netlink.removeAllListeners(); } };
+  container.register(KERNEL_EVENTS, { useValue: events });
   let out = '';
   let err = '';
   const exit = main(['watch', '--config', config, '--run-dir', dir], { container, env: {}, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
   const expectedNft = (active?: string[]) => render(buildModel(loadConfigFile(config)), strategy, active ? { active } : {}).nft;
-  return { dir, config, kernel, runner, clock, prober, signals, hooks, exit, expectedNft, container, out: () => out, err: () => err };
+  return { dir, config, kernel, runner, clock, prober, signals, hooks, netlink, exit, expectedNft, container, out: () => out, err: () => err };
 }
 
 describe('mwan watch', () => {
+  it('repairs what another program changed: on a netlink event, and by its periodic check without one', async () => {
+    const w = start('drift');
+    try {
+      await drifts(w);
+    } finally {
+      w.signals.emit('SIGTERM');
+    }
+    expect(await w.exit).toBe(0);
+  });
+
+  async function drifts(w: ReturnType<typeof start>): Promise<void> {
+    await until('first apply', () => w.out().includes('watching '));
+    const rules = JSON.stringify(w.kernel.rules);
+    const loads = () => w.runner.calls.filter((c) => c.line === 'nft -f -').length;
+    const before = loads();
+
+    // Someone flushes the ruleset: the event makes watch look, and it puts the table back.
+    w.kernel.table = null;
+    w.netlink.emit('change');
+    await until('table repaired', () => w.kernel.table !== null);
+    expect(w.out()).toMatch(/^repair: the kernel differs from the config \(nft -f - \(table inet mwan, \d+ lines\)\); applying active links isp1, isp2 again$/m);
+    expect(loads()).toBe(before + 1);
+
+    // A link bounced and the kernel dropped its table's route; no event arrives this time.
+    const route = w.kernel.routes.find((r) => r.table === '1002');
+    expect(route).toBeDefined();
+    w.kernel.routes = w.kernel.routes.filter((r) => r !== route);
+    await w.clock.advance(1000);
+    await until('route repaired', () => w.kernel.routes.some((r) => r.table === '1002'));
+    expect(w.out()).toContain('repair: the kernel differs from the config (ip route replace default via 10.37.2.1 dev wan2 table 1002 proto 109)');
+    expect(JSON.stringify(w.kernel.rules)).toBe(rules);
+
+    // Nothing differs: more events and checks change nothing.
+    const settled = w.runner.calls.length;
+    w.netlink.emit('change');
+    await w.clock.advance(3000);
+    expect(w.runner.calls.slice(settled).filter((c) => !/^(ip (-N |-4 )?-json|nft list)/.test(c.line))).toEqual([]);
+  }
+
   it('applies the best tier, fails over, flushes the dead link, runs its hook, and stops on SIGTERM leaving the rules', async () => {
     const w = start('failover');
     await until('first apply', () => w.out().includes('watching '));

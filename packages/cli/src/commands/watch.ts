@@ -7,6 +7,7 @@ import {
 } from '@mwan/health';
 import { Conntrack } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
+import { IpMonitorEvents, KERNEL_EVENTS } from '../daemon/kernel-events.js';
 import { ApplyEngine } from '../engine/apply-engine.js';
 import { loadDesired, marksOf } from '../engine/desired.js';
 import { processAlive } from '../engine/lock.js';
@@ -41,7 +42,8 @@ export function watchCommand(ctx: CliContext): Command {
       'Applies the config with the best tier of links, then probes each link with health checks through the link '
       + 'itself. When the set of healthy links of the best tier changes it applies again with only those links '
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
-      + 'the last set is kept. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
+      + 'the last set is kept. On every netlink event and at least once a second it compares the kernel with the config '
+      + '(interfaces, table, rules, routes, sysctls) and repairs what differs. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
       + 'in place. Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
     .addOption(new Option('--wait <seconds>', 'how long each apply waits for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
@@ -80,6 +82,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       // The first note of a repaired apply says what it repaired.
       const repair: FailoverEvent | undefined = report.repaired ? { event: 'repair', reason: 'interrupted-apply', active: [...active] } : undefined;
       report.notes.forEach((note, i) => log(note, i === 0 ? repair : undefined));
+      for (const d of report.down) log(`link ${d.name} left out: ${d.detail} (${d.reason})`, { event: 'left-out', link: d.name, interface: d.interface, reason: d.reason });
       if (repair) metrics?.observe(repair);
       ours = (await readState(request.runDir))?.applied;
     },
@@ -88,6 +91,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       const state = await readState(request.runDir).catch(() => null);
       return state !== null && ours !== undefined && state.applied !== ours;
     },
+    drift: (active) => engine.drift({ configPath: request.configPath, runDir: request.runDir, active }),
     // Only the mask's bits of the ct mark are mwan's: the last apply recorded which they are.
     flush: async (mark) => conntrack.deleteMark(mark, (await readState(request.runDir).catch(() => null))?.markMask),
     hooks: optional(container, HOOK_RUNNER) ?? new ExecaHookRunner(),
@@ -97,6 +101,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   });
   if (request.metrics) metrics = new DaemonMetrics(container.resolve(MetricsSource), { runDir: request.runDir, configPath: request.configPath, health: () => failover.healthFile() });
   let server: MetricsServer | undefined;
+  const events = optional(container, KERNEL_EVENTS) ?? new IpMonitorEvents();
 
   // Handlers go in first: a signal during the first apply is acted on once it is done.
   const signals = optional(container, SIGNALS) ?? process;
@@ -125,6 +130,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await failover.start(links, request.configPath);
     started = true;
     log(describeStart(links));
+    // Netlink events only say "look again": the drift check reads the kernel afresh.
+    events.start(() => failover.kick(), (message) => log(message, { event: 'events', error: message }));
     if (server) log(`metrics: http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`, { event: 'metrics', ...server.address });
     // With no link to probe nothing else keeps the event loop busy, and node would end the
     // process while it waits for a signal: a timer holds it until one comes.
@@ -134,6 +141,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await reloads;
     await failover.stop();
   } finally {
+    await events.stop();
     metrics?.stop();
     await server?.close();
     signals.off('SIGTERM', onTerm);

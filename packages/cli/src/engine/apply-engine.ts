@@ -115,6 +115,19 @@ export class ApplyEngine {
     }
   }
 
+  /**
+   * What an apply would change now, read afresh from the config and the kernel (interfaces,
+   * table, rules, routes, sysctls) without the nft check, the lock or any write: the daemon's
+   * drift check. Empty when the kernel is as the config and the links' interfaces want it.
+   */
+  async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active'>): Promise<string[]> {
+    const previous = await readState(request.runDir);
+    const desired = await loadDesired(request.configPath, { previousMarks: marksOf(previous), active: request.active, interfaces: () => this.ip.interfaces() });
+    const journal = await readJournal(request.runDir);
+    const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true });
+    return this.actionsOf(plan, desired);
+  }
+
   private async dryRun(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
     const journal = await readJournal(request.runDir);
     const { plan } = await this.plan(desired, previous, journal, request);

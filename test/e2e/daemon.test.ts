@@ -1,0 +1,146 @@
+// `mwan watch` keeps the kernel as the config and the links' interfaces want it, whatever else
+// happened: netlink events and a periodic check each make it compare, and it repairs what
+// differs within 2 s, one line naming it. Real connections from the LAN after each repair.
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { Lab, LabLink, TrafficServer } from '@mwan/lab';
+import { createLab, leftovers, pollUntil, splitBySnat } from './helpers.js';
+import { WatchProcess } from './watch-process.js';
+
+jest.setTimeout(120_000);
+
+const PREFIX = 'mwe2edmn';
+/** What the issue allows from the change to the repaired kernel. */
+const REPAIR_MS = 2000;
+
+describe('mwan watch owns the router: drift repaired, links that come and go', () => {
+  let lab: Lab;
+  let server: TrafficServer;
+  let isp1: LabLink;
+  let isp2: LabLink;
+  let isp3: LabLink;
+  let watch: WatchProcess | undefined;
+
+  beforeAll(async () => {
+    lab = await createLab(PREFIX, { links: 3 });
+    server = await lab.startServer();
+    [isp1, isp2, isp3] = lab.links;
+  });
+
+  afterEach(async () => {
+    await watch?.stop();
+    watch = undefined;
+  });
+
+  afterAll(async () => {
+    await watch?.stop();
+    await lab?.destroy();
+    expect(await leftovers(PREFIX)).toEqual([]);
+  });
+
+  beforeEach(async () => {
+    await lab.mwanOk(['down']);
+    await lab.flushConntrack();
+    server.clear();
+  });
+
+  const router = (...args: string[]) => lab.exec('router', 'ip', args);
+  const has = async (args: string[], text: string) => ((await router(...args)).stdout.includes(text) ? true : undefined);
+
+  async function startWatch(config: string): Promise<WatchProcess> {
+    watch = new WatchProcess(lab, config);
+    await watch.waitFor(/^watching/);
+    return watch;
+  }
+
+  /** How long from now until `probe` holds, failing past REPAIR_MS (with some slack for a loaded machine reported). */
+  async function repairedWithin(what: string, probe: () => Promise<true | undefined>): Promise<number> {
+    const started = Date.now();
+    await pollUntil(probe, what, 3 * REPAIR_MS, 20);
+    return Date.now() - started;
+  }
+
+  async function split(count: number): Promise<Record<string, number>> {
+    server.clear();
+    const results = await lab.connect({ proto: 'tcp', count });
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    return splitBySnat(lab, server.records().map((r) => r.src));
+  }
+
+  it('puts back the table after `nft flush ruleset`, a deleted rule, a route the kernel dropped when its link bounced, and a reset sysctl', async () => {
+    const w = await startWatch(await lab.configFor({ strategy: 'round-robin' }));
+    const times: Record<string, number> = {};
+
+    let after = Date.now();
+    await lab.exec('router', 'nft', ['flush', 'ruleset']);
+    times.flush = await repairedWithin('table inet mwan back', async () => (await has(['rule'], 'lookup 1001')) && (await lab.exec('router', 'nft', ['list', 'tables'])).stdout.includes('inet mwan') ? true : undefined);
+    await w.waitFor(/^repair: the kernel differs from the config \(nft -f - \(table inet mwan, \d+ lines\)\); applying active links isp1, isp2, isp3 again$/, 5000, after);
+
+    after = Date.now();
+    await router('rule', 'del', 'pref', '31001', 'lookup', '1002');
+    times.rule = await repairedWithin('rule of isp2 back', () => has(['rule'], 'lookup 1002'));
+    await w.waitFor(/^repair: .*ip rule add pref 31001 fwmark 0x2\/0xff lookup 1002 proto 109/, 5000, after);
+
+    // A bounce: the kernel drops the link's routes when it goes down; mwan leaves it out while
+    // it is down, and puts its route back once it is up again.
+    after = Date.now();
+    await router('link', 'set', isp2.routerInterface, 'down');
+    await w.waitFor(/^link isp2 left out: interface wan2 is administratively down \(admin-down\)$/, 5000, after);
+    await router('link', 'set', isp2.routerInterface, 'up');
+    times.bounce = await repairedWithin('route of isp2 back', () => has(['route', 'show', 'table', '1002'], `default via ${isp2.gateway}`));
+
+    after = Date.now();
+    await lab.exec('router', 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0']);
+    times.sysctl = await repairedWithin('ip_forward back to 1', async () => ((await lab.exec('router', 'sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim() === '1' ? true : undefined));
+    await w.waitFor(/^repair: .*sysctl -w net\.ipv4\.ip_forward=1/, 5000, after);
+
+    console.log(`repair times (ms): ${JSON.stringify(times)}`);
+    for (const ms of Object.values(times)) expect(ms).toBeLessThanOrEqual(REPAIR_MS);
+    expect(await split(30)).toEqual({ isp1: 10, isp2: 10, isp3: 10 });
+  });
+
+  it('starts with an absent interface and balances the others; the link joins when its interface appears', async () => {
+    await router('link', 'set', isp3.routerInterface, 'down');
+    await router('link', 'set', isp3.routerInterface, 'name', 'wan3away');
+    let back = false;
+    try {
+      const w = await startWatch(await lab.configFor({ strategy: 'round-robin' }));
+      await w.waitFor(/^link isp3 left out: interface wan3 does not exist \(absent\)$/);
+      expect(await split(20)).toEqual({ isp1: 10, isp2: 10, isp3: 0 });
+
+      await router('link', 'set', 'wan3away', 'name', isp3.routerInterface);
+      await router('link', 'set', isp3.routerInterface, 'up');
+      back = true;
+      const joined = await repairedWithin('isp3 in the ruleset', () => has(['route', 'show', 'table', '1003'], `default via ${isp3.gateway}`));
+      console.log(`the interface came back; isp3 joined after ${joined} ms`);
+      expect(joined).toBeLessThanOrEqual(REPAIR_MS);
+      await pollUntil(async () => ((await lab.exec('router', 'nft', ['list', 'table', 'inet', 'mwan'])).stdout.includes('pick_isp3') ? true : undefined), 'isp3 in the table');
+      expect(await split(30)).toEqual({ isp1: 10, isp2: 10, isp3: 10 });
+    } finally {
+      if (!back) {
+        await router('link', 'set', 'wan3away', 'name', isp3.routerInterface);
+        await router('link', 'set', isp3.routerInterface, 'up');
+      }
+    }
+  });
+
+  it('follows a DHCP-style gateway change of a "gateway": "auto" link without a manual apply', async () => {
+    const config = JSON.parse(readFileSync(await lab.configFor({ strategy: 'round-robin' }), 'utf8')) as { links: { gateway?: string }[] };
+    config.links[0].gateway = 'auto';
+    const w = await startWatch(await lab.writeConfig(config, 'auto.json'));
+    expect(await has(['route', 'show', 'table', '1001'], `default via ${isp1.gateway} dev`)).toBe(true);
+    await lab.exec('srv', 'ip', ['addr', 'add', '10.37.1.2/24', 'dev', isp1.serverInterface]);
+    try {
+      const after = Date.now();
+      await router('route', 'replace', 'default', 'via', '10.37.1.2', 'dev', isp1.routerInterface);
+      const followed = await repairedWithin('table 1001 via the new gateway', () => has(['route', 'show', 'table', '1001'], 'default via 10.37.1.2 dev'));
+      console.log(`new gateway followed after ${followed} ms`);
+      expect(followed).toBeLessThanOrEqual(REPAIR_MS);
+      await w.waitFor(/^repair: .*ip route replace default via 10\.37\.1\.2 dev wan1 table 1001 proto 109/, 5000, after);
+      expect(await split(30)).toEqual({ isp1: 10, isp2: 10, isp3: 10 });
+    } finally {
+      await router('route', 'replace', 'default', 'via', isp1.gateway, 'dev', isp1.routerInterface);
+      await lab.exec('srv', 'ip', ['addr', 'del', '10.37.1.2/24', 'dev', isp1.serverInterface]);
+    }
+  });
+});
