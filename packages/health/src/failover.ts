@@ -12,8 +12,10 @@ import type { ProbedLink, Prober } from './probe.js';
 export const RETRY_MS = 2000;
 /** health.json is rewritten at least this often while probes run (RTT and loss move). */
 export const HEALTH_WRITE_MS = 1000;
-/** The kernel is compared with the config at least this often, besides every netlink event. */
-export const DRIFT_CHECK_MS = 1000;
+/** What sends no event (a sysctl write) is compared this often. */
+export const QUICK_DRIFT_MS = 1000;
+/** Everything is compared at least this often, besides on every event (netlink, nft). */
+export const DRIFT_CHECK_MS = 10_000;
 
 export interface FailoverLink extends ProbedLink {
   priority: number;
@@ -44,6 +46,8 @@ export interface FailoverDeps {
    * every DRIFT_CHECK_MS; anything found is repaired by applying again.
    */
   drift?(active: readonly string[]): Promise<string[]>;
+  /** The part of `drift` that no event announces, cheap enough for every QUICK_DRIFT_MS. */
+  quickDrift?(): Promise<string[]>;
   pid?: number;
 }
 
@@ -120,17 +124,25 @@ export class Failover {
   }
 
   private async driftLoop(): Promise<void> {
+    let sinceFull = 0;
     while (!this.stopping.signal.aborted) {
-      await this.deps.clock.sleep(DRIFT_CHECK_MS, this.stopping.signal);
-      this.kick();
+      await this.deps.clock.sleep(QUICK_DRIFT_MS, this.stopping.signal);
+      sinceFull += QUICK_DRIFT_MS;
+      if (sinceFull >= DRIFT_CHECK_MS || !this.deps.quickDrift) {
+        sinceFull = 0;
+        this.kick();
+      } else if (!this.kicked) {
+        void this.enqueue(() => this.repairDrift(true));
+      }
     }
   }
 
-  private async repairDrift(): Promise<void> {
+  /** `quick`: only what no event announces (quickDrift). */
+  private async repairDrift(quick = false): Promise<void> {
     if (this.applied === undefined || this.dirty || !this.deps.drift) return;
     let changes: string[];
     try {
-      changes = await this.deps.drift(this.applied);
+      changes = await (quick && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied));
     } catch (error) {
       this.emit({ event: 'drift-check', error: errorMessage(error) }, `drift check failed: ${errorMessage(error)}`);
       return;

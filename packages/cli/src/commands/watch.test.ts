@@ -92,11 +92,18 @@ describe('mwan watch', () => {
     expect(w.out()).toMatch(/^repair: the kernel differs from the config \(nft -f - \(table inet mwan, \d+ lines\)\); applying active links isp1, isp2 again$/m);
     expect(loads()).toBe(before + 1);
 
-    // A link bounced and the kernel dropped its table's route; no event arrives this time.
+    // A sysctl write sends no event: the check of every second finds it.
+    w.kernel.sysctls.set('net/ipv4/ip_forward', '0');
+    await w.clock.advance(1000);
+    await until('ip_forward repaired', () => w.kernel.sysctls.get('net/ipv4/ip_forward') === '1');
+    expect(w.out()).toContain('repair: the kernel differs from the config (sysctl -w net.ipv4.ip_forward=1  # was 0)');
+
+    // A link bounced and the kernel dropped its table's route; no event arrives this time: the
+    // full check, at least every 10 s, finds it.
     const route = w.kernel.routes.find((r) => r.table === '1002');
     expect(route).toBeDefined();
     w.kernel.routes = w.kernel.routes.filter((r) => r !== route);
-    await w.clock.advance(1000);
+    await w.clock.advance(10_000);
     await until('route repaired', () => w.kernel.routes.some((r) => r.table === '1002'));
     expect(w.out()).toContain('repair: the kernel differs from the config (ip route replace default via 10.37.2.1 dev wan2 table 1002 proto 109)');
     expect(JSON.stringify(w.kernel.rules)).toBe(rules);

@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { errorMessage, runtimeError } from '@mwan/core';
+import { errorMessage, runtimeError, type SysctlSpec } from '@mwan/core';
 import {
   CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
   type FailoverEvent, type FailoverLink,
 } from '@mwan/health';
 import { Conntrack } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
-import { IpMonitorEvents, KERNEL_EVENTS } from '../daemon/kernel-events.js';
+import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
 import { ApplyEngine } from '../engine/apply-engine.js';
 import { loadDesired, marksOf } from '../engine/desired.js';
 import { processAlive } from '../engine/lock.js';
@@ -42,7 +42,7 @@ export function watchCommand(ctx: CliContext): Command {
       'Applies the config with the best tier of links, then probes each link with health checks through the link '
       + 'itself. When the set of healthy links of the best tier changes it applies again with only those links '
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
-      + 'the last set is kept. On every netlink event and at least once a second it compares the kernel with the config '
+      + 'the last set is kept. On every netlink and nft event, and periodically, it compares the kernel with the config '
       + '(interfaces, table, rules, routes, sysctls) and repairs what differs. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
       + 'in place. Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
@@ -72,6 +72,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   // someone ran `mwan apply`, which made every link active again.
   let ours: string | undefined;
   let metrics: DaemonMetrics | undefined;
+  /** The sysctls the last full drift check found wanted: the once-a-second check compares them. */
+  let wantedSysctls: SysctlSpec[] | undefined;
   const failover: Failover = new Failover({
     clock: optional(container, CLOCK) ?? systemClock,
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
@@ -91,7 +93,12 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       const state = await readState(request.runDir).catch(() => null);
       return state !== null && ours !== undefined && state.applied !== ours;
     },
-    drift: (active) => engine.drift({ configPath: request.configPath, runDir: request.runDir, active }),
+    drift: async (active) => {
+      const found = await engine.drift({ configPath: request.configPath, runDir: request.runDir, active });
+      wantedSysctls = found.sysctls;
+      return found.changes;
+    },
+    quickDrift: async () => (wantedSysctls ? engine.sysctlDrift(wantedSysctls, request.runDir) : []),
     // Only the mask's bits of the ct mark are mwan's: the last apply recorded which they are.
     flush: async (mark) => conntrack.deleteMark(mark, (await readState(request.runDir).catch(() => null))?.markMask),
     hooks: optional(container, HOOK_RUNNER) ?? new ExecaHookRunner(),
@@ -101,7 +108,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   });
   if (request.metrics) metrics = new DaemonMetrics(container.resolve(MetricsSource), { runDir: request.runDir, configPath: request.configPath, health: () => failover.healthFile() });
   let server: MetricsServer | undefined;
-  const events = optional(container, KERNEL_EVENTS) ?? new IpMonitorEvents();
+  const events = optional(container, KERNEL_EVENTS) ?? new KernelMonitors();
 
   // Handlers go in first: a signal during the first apply is acted on once it is done.
   const signals = optional(container, SIGNALS) ?? process;

@@ -12,26 +12,40 @@ export interface KernelEvents {
 
 export const KERNEL_EVENTS: InjectionToken<KernelEvents> = Symbol.for('mwan.KernelEvents');
 
-/** `ip monitor link address route rule`, started again if it ends while the daemon runs. */
-export class IpMonitorEvents implements KernelEvents {
-  private child?: ResultPromise<{ stdout: 'pipe'; stderr: 'pipe'; reject: false; buffer: false }>;
+type Monitor = ResultPromise<{ stdout: 'pipe'; stderr: 'pipe'; reject: false; buffer: false }>;
+
+/** The monitors, each started again if it ends while the daemon runs. */
+const MONITORS: readonly (readonly [string, readonly string[]])[] = [
+  ['ip', ['monitor', 'link', 'address', 'route', 'rule']],
+  // Tables, chains and rules of any family: `nft flush ruleset`, `systemctl reload nftables`.
+  ['nft', ['monitor']],
+];
+
+/** `ip monitor link address route rule` and `nft monitor`. */
+export class KernelMonitors implements KernelEvents {
+  private readonly children = new Set<Monitor>();
   private stopped = false;
 
   start(onChange: () => void, onError: (message: string) => void): void {
+    for (const [file, args] of MONITORS) this.run(file, args, onChange, onError);
+  }
+
+  private run(file: string, args: readonly string[], onChange: () => void, onError: (message: string) => void): void {
     if (this.stopped) return;
-    const child = execa('ip', ['monitor', 'link', 'address', 'route', 'rule'], { stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
-    this.child = child;
+    const child = execa(file, args, { stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
+    this.children.add(child);
     child.stdout.on('data', () => onChange());
     void child.then((result) => {
+      this.children.delete(child);
       if (this.stopped) return;
-      onError(`ip monitor ended (exit ${String(result.exitCode)}); starting it again in 1 s`);
-      setTimeout(() => this.start(onChange, onError), 1000).unref();
+      onError(`${file} ${args.join(' ')} ended (exit ${String(result.exitCode)}); starting it again in 1 s`);
+      setTimeout(() => this.run(file, args, onChange, onError), 1000).unref();
     });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.child?.kill('SIGTERM');
-    await this.child;
+    for (const child of this.children) child.kill('SIGTERM');
+    await Promise.all(this.children);
   }
 }

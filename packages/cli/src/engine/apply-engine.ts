@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { errorMessage, hex, MwanError, sysctlName, type LinkDownReason, type LinkModel } from '@mwan/core';
+import { errorMessage, hex, MwanError, sysctlName, type LinkDownReason, type LinkModel, type SysctlSpec } from '@mwan/core';
 import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
@@ -120,12 +120,21 @@ export class ApplyEngine {
    * table, rules, routes, sysctls) without the nft check, the lock or any write: the daemon's
    * drift check. Empty when the kernel is as the config and the links' interfaces want it.
    */
-  async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active'>): Promise<string[]> {
+  async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
     const previous = await readState(request.runDir);
     const desired = await loadDesired(request.configPath, { previousMarks: marksOf(previous), active: request.active, interfaces: () => this.ip.interfaces() });
     const journal = await readJournal(request.runDir);
     const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true });
-    return this.actionsOf(plan, desired);
+    return { changes: this.actionsOf(plan, desired), sysctls: desired.rendered.sysctls };
+  }
+
+  /**
+   * The sysctl part of `drift` alone, for sysctls that `drift` last found wanted: it reads only
+   * /proc/sys, so it can run every second (a sysctl write sends no netlink event).
+   */
+  async sysctlDrift(sysctls: readonly SysctlSpec[], runDir: string): Promise<string[]> {
+    const plan = await planSysctls(this.sysctls, sysctls, recordedSysctls(await readState(runDir), null));
+    return plan.writes.map((w) => `sysctl -w ${sysctlName(w.path)}=${w.value}  # was ${w.before}`);
   }
 
   private async dryRun(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
