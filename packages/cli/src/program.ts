@@ -11,6 +11,7 @@ import { renderCommand } from './commands/render.js';
 import { statusCommand } from './commands/status.js';
 import { strategiesCommand } from './commands/strategies.js';
 import { traceCommand } from './commands/trace.js';
+import { useCommand } from './commands/use.js';
 import { watchCommand } from './commands/watch.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_RUN_DIR } from './engine/run-dir.js';
@@ -29,7 +30,7 @@ export function createProgram(ctx: CliContext): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run mwan --help for usage)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure (nothing half-applied), 2 bad config or usage.\nSee docs/cli.md.');
-  for (const factory of [applyCommand, confirmCommand, renderCommand, checkCommand, downCommand, statusCommand, strategiesCommand, watchCommand, metricsCommand, traceCommand]) {
+  for (const factory of [applyCommand, confirmCommand, renderCommand, checkCommand, downCommand, statusCommand, strategiesCommand, watchCommand, metricsCommand, traceCommand, useCommand]) {
     const command = factory(ctx);
     // Commands built apart from the program do not inherit its output and exit settings by themselves.
     command.copyInheritedSettings(program);
