@@ -23,6 +23,8 @@ have strace || need_apt+=(strace)
 # the live view is tested in a real terminal under tmux.
 have promtool || need_apt+=(prometheus)
 have tmux || need_apt+=(tmux)
+# mwan use is tested with a statically linked program: BusyBox's nc.
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need_apt+=(busybox-static)
 # The package test (test/e2e/package.test.ts) lints the .deb; the man page test renders mwan(8) with groff.
 have lintian || need_apt+=(lintian)
 have groff || need_apt+=(groff-base)

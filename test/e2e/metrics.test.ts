@@ -161,4 +161,25 @@ describe('Prometheus metrics (mwan watch --metrics, mwan metrics)', () => {
     const checked = await execa('promtool', ['check', 'metrics'], { input: `${once.stdout}\n`, reject: false });
     expect({ exitCode: checked.exitCode, output: `${checked.stdout}${checked.stderr}` }).toEqual({ exitCode: 0, output: '' });
   });
+
+  it('mwan metrics alone carries on from the daemon\'s counters, across a table swap by mwan apply', async () => {
+    watch?.kill('SIGTERM');
+    await watch;
+    const newConnections = async () => {
+      const { stdout } = await lab.mwanOk(['metrics', '--config', config]);
+      return Object.fromEntries([...stdout.matchAll(/^mwan_link_new_connections_total\{link="(\w+)"[^}]*\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    };
+    expect(await newConnections()).toEqual({ isp1: 30, isp2: 50 });
+    // A new table: its counters start at 0, the printed ones do not.
+    await lab.mwanOk(['apply', '--config', config, '--strategy', 'round-robin']);
+    expect((await lab.nftCounters()).isp1?.packets).toBe(0);
+    expect(await newConnections()).toEqual({ isp1: 30, isp2: 50 });
+    const more = await lab.connect({ count: 4 });
+    expect(splitBySnat(lab, more.map((r) => r.seen?.src))).toEqual({ isp1: 2, isp2: 2 });
+    expect(await newConnections()).toEqual({ isp1: 32, isp2: 52 });
+    // Without a running daemon: no daemon counters, no health.
+    const { stdout } = await lab.mwanOk(['metrics', '--config', config]);
+    expect(stdout).not.toContain('mwan_watch_');
+    expect(stdout).not.toContain('mwan_link_up');
+  });
 });

@@ -23,7 +23,7 @@ describe('traffic other than the LAN\'s new connections', () => {
   let server: TrafficServer;
 
   beforeAll(async () => {
-    lab = await createLab(PREFIX, { links: 2 });
+    lab = await createLab(PREFIX, { links: 2, secondLan: true });
     server = await lab.startServer({ quiet: false });
   }, 60_000);
 
@@ -208,6 +208,31 @@ describe('traffic other than the LAN\'s new connections', () => {
     expect(new Set(results.map((r) => r.seen?.src))).toEqual(new Set([b.routerAddress]));
     const marks = (await lab.conntrack()).filter((e) => e.original.dst === b.gateway && e.original.src === lab.lanAddress).map((e) => e.mark & 0xff);
     expect(new Set(marks)).toEqual(new Set([1, 2]));
+
+    // A LAN mwan does not balance (the second LAN, eth1, is not in the config) takes the main
+    // table's default route, link 1, and leaves NATed as link 1 says: the server could not answer
+    // its own address.
+    const lan2 = await lab.connect({ role: 'lan2', from: lab.lan2Address, count: 5 });
+    expect(lan2.filter((r) => !r.ok)).toEqual([]);
+    expect(new Set(lan2.map((r) => r.seen?.src))).toEqual(new Set([lab.links[0].routerAddress]));
+  });
+
+  it('relaxes rp_filter that is strict through conf.all only on the interface, and down puts it back', async () => {
+    const sysctl = async (name: string) => (await lab.exec('router', 'sysctl', ['-n', name])).stdout.trim();
+    // The lab starts strict: all=1. Link 2's own value 0 leaves it strict (the kernel uses the larger).
+    await lab.exec('router', 'sysctl', ['-q', '-w', 'net.ipv4.conf.wan2.rp_filter=0']);
+    try {
+      expect(await sysctl('net.ipv4.conf.all.rp_filter')).toBe('1');
+      await applyWith();
+      expect([await sysctl('net.ipv4.conf.all.rp_filter'), await sysctl('net.ipv4.conf.wan1.rp_filter'), await sysctl('net.ipv4.conf.wan2.rp_filter')]).toEqual(['1', '2', '2']);
+      // Replies of link 2's connections arrive on wan2, which the main table would not choose.
+      const results = await lab.connect({ count: 10 });
+      expect(splitBySnat(lab, results.map((r) => r.seen?.src))).toEqual({ isp1: 5, isp2: 5 });
+      await lab.mwanOk(['down']);
+      expect([await sysctl('net.ipv4.conf.all.rp_filter'), await sysctl('net.ipv4.conf.wan1.rp_filter'), await sysctl('net.ipv4.conf.wan2.rp_filter')]).toEqual(['1', '1', '0']);
+    } finally {
+      await lab.exec('router', 'sysctl', ['-q', '-w', 'net.ipv4.conf.wan2.rp_filter=1']);
+    }
   });
 });
 

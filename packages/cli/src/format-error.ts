@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { exitCodeFor, MwanError } from '@mwan/core';
 import type { CliIo } from './context.js';
+import { ExitCode } from './exit-code.js';
 
 /** Commander has already printed its own message for these; only the exit code is left to set. */
 const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version']);
@@ -11,6 +12,7 @@ const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version']);
  */
 export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) return COMMANDER_OK.has(error.code) ? 0 : 2;
+  if (error instanceof ExitCode) return error.code;
   if (error instanceof MwanError) {
     for (const problem of error.problems) {
       for (const line of problem.split('\n')) io.err(`mwan: ${line}\n`);

@@ -43,6 +43,8 @@ export function renderManPage(program: Command, options: ManPageOptions): string
   for (const command of commands) {
     const commandHelp = command.createHelp();
     lines.push(`.SS ${quoted(commandHelp.commandUsage(command))}`, ...paragraphs(commandHelp.commandDescription(command)));
+    const args = commandHelp.visibleArguments(command);
+    if (args.length) lines.push('.PP', 'Arguments:', ...items(args.map((a) => [commandHelp.argumentTerm(a), commandHelp.argumentDescription(a)])));
     const own = commandHelp.visibleOptions(command);
     if (own.length) lines.push('.PP', 'Options:', ...items(own.map((o) => [commandHelp.optionTerm(o), commandHelp.optionDescription(o)])));
     lines.push(...paragraphs(afterHelp(command)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createSelectorBuilder, isBuiltSelector, type StrategyLink } from './nft-builder.js';
+import { createSelectorBuilder, isBuiltSelector, selectorVerdict, type Selector, type StrategyLink } from './nft-builder.js';
 
 const links: StrategyLink[] = [
   { name: 'a', mark: 1, weight: 1, interface: 'wan1', family: 'ipv4' },
@@ -58,6 +58,21 @@ describe('verdict maps', () => {
     expect(selector.text).toBe('jhash ip daddr mod 3 seed 0x0 vmap { 0 : jump pick_a, 1-2 : jump pick_c }');
     expect(selector.marks).toEqual([1, 16]);
     expect(() => nft.vmap(nft.numgen('inc', 2), [{ from: 0, link: 'a' }])).toThrow(/1\.\.1 without a link/);
+  });
+});
+
+describe('the verdict form the renderer writes', () => {
+  it('is the same choice as a goto into the chosen link\'s pick chain, for maps, verdict maps and constants', () => {
+    const { modulus, entries } = nft.weightEntries();
+    expect(selectorVerdict(nft.map(nft.numgen('random', modulus), entries))).toBe('numgen random mod 6 vmap { 0 : goto pick_a, 1-3 : goto pick_b, 4-5 : goto pick_c }');
+    expect(selectorVerdict(nft.vmap(nft.jhash(['ip daddr'], 2), [{ from: 0, link: 'a' }, { from: 1, link: 'c' }]))).toBe('jhash ip daddr mod 2 seed 0x0 vmap { 0 : goto pick_a, 1 : goto pick_c }');
+    expect(selectorVerdict(nft.map(nft.numgen('inc', 2), [{ from: 0, to: 1, link: 'b' }]))).toBe('goto pick_b');
+    expect(selectorVerdict(nft.constant('c'))).toBe('goto pick_c');
+  });
+
+  it('exists only for selectors the builder made', () => {
+    const forged = Object.freeze({ kind: 'value', text: '0x1', marks: [1] }) as Selector;
+    expect(() => selectorVerdict(forged)).toThrow(TypeError);
   });
 });
 

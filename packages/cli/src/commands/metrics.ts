@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { processAlive } from '../engine/lock.js';
+import { ensureDir } from '../engine/run-dir.js';
 import { globalOptions, type CliContext } from '../context.js';
 import { renderExposition } from '../metrics/exposition.js';
 import { readMetricsFile, writeMetricsFile } from '../metrics/metrics-file.js';
@@ -28,8 +29,9 @@ export function metricsCommand(ctx: CliContext): Command {
         daemon: daemonOwns ? file.daemon ?? null : null,
         carry: file?.carry ?? {},
       });
-      if (!daemonOwns) {
-        await writeMetricsFile(globals.runDir, { version: 1, pid: process.pid, updated: new Date().toISOString(), carry }).catch((error: Error) => {
+      // Nothing to carry without a table (and no run dir to make on a router never applied).
+      if (!daemonOwns && snapshot.tableLoaded) {
+        await ensureDir(globals.runDir).then(() => writeMetricsFile(globals.runDir, { version: 1, pid: process.pid, updated: new Date().toISOString(), carry })).catch((error: Error) => {
           ctx.io.err(`mwan: warning: counters are not carried across reloads: ${error.message}\n`);
         });
       }

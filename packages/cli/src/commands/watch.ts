@@ -79,7 +79,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
     apply: async (active) => {
       // The counters of the table about to be replaced are read first, so the carry loses nothing.
-      await metrics?.exposition().catch(() => undefined);
+      await metrics?.beforeApply().catch(() => undefined);
       const report = await engine.apply({ configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active });
       // The first note of a repaired apply says what it repaired.
       const repair: FailoverEvent | undefined = report.repaired ? { event: 'repair', reason: 'interrupted-apply', active: [...active] } : undefined;

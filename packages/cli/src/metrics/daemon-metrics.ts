@@ -40,10 +40,19 @@ export class DaemonMetrics {
 
   /** Reads everything now and returns the exposition text. */
   exposition(): Promise<string> {
+    return this.read(false);
+  }
+
+  /** Reads the nft counters only, so the carry has the table's last values before an apply replaces it. */
+  async beforeApply(): Promise<void> {
+    await this.read(true);
+  }
+
+  private read(countersOnly: boolean): Promise<string> {
     const run = this.chain.then(async () => {
       const { snapshot, carry } = await this.source.read({
         runDir: this.request.runDir, configPath: this.request.configPath, health: this.request.health(), daemon: this.stats.sample, carry: this.carry,
-      });
+      }, { countersOnly });
       this.carry = carry;
       await writeMetricsFile(this.request.runDir, { version: 1, pid: process.pid, updated: new Date().toISOString(), carry, daemon: this.stats.sample }).catch(() => undefined);
       return renderExposition(snapshot);

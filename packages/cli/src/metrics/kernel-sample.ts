@@ -46,12 +46,17 @@ export function countByMark(text: string, mask: number): Map<number, number> {
   return counts;
 }
 
-/** Reads the table, the interfaces and conntrack; a part that cannot be read is reported as unknown. */
-export async function readKernelSample(runner: Runner, mask: number): Promise<KernelSample> {
+/**
+ * Reads the table, the interfaces and conntrack; a part that cannot be read is reported as
+ * unknown. `countersOnly`: the table alone (just before an apply, which must not wait for a
+ * conntrack dump).
+ */
+export async function readKernelSample(runner: Runner, mask: number, options: { countersOnly?: boolean } = {}): Promise<KernelSample> {
+  const skipped = Promise.resolve({ exitCode: -1, stdout: '', stderr: '' });
   const [nft, ip, ct] = await Promise.all([
     runner.run('nft', ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE], { reject: false }),
-    runner.run('ip', ['-s', '-json', 'link', 'show'], { reject: false }),
-    runner.run('conntrack', ['-L'], { reject: false }),
+    options.countersOnly ? skipped : runner.run('ip', ['-s', '-json', 'link', 'show'], { reject: false }),
+    options.countersOnly ? skipped : runner.run('conntrack', ['-L'], { reject: false }),
   ]);
   const table = nft.exitCode === 0 ? parseNftTable(nft.stdout) : { tableHandle: null, counters: {} };
   return {

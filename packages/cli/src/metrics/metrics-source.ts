@@ -29,9 +29,9 @@ export interface MetricsRequest {
 export class MetricsSource {
   constructor(@inject(RUNNER) private readonly runner: Runner) {}
 
-  async read(request: MetricsRequest): Promise<{ snapshot: MetricsSnapshot; carry: CarryState; links: MetricsLink[] }> {
+  async read(request: MetricsRequest, options: { countersOnly?: boolean } = {}): Promise<{ snapshot: MetricsSnapshot; carry: CarryState; links: MetricsLink[] }> {
     const { links, mask } = await this.links(request);
-    const kernel = await readKernelSample(this.runner, mask);
+    const kernel = await readKernelSample(this.runner, mask, options);
     const { snapshot, carry } = buildSnapshot(kernel, { links, health: request.health, daemon: request.daemon, now: Date.now() }, request.carry);
     return { snapshot, carry, links };
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HealthFile } from '@mwan/health';
-import { countByMark, parseIpLinkStats, parseNftTable, type KernelSample } from './kernel-sample.js';
+import { RecordingRunner } from '@mwan/iproute2';
+import { countByMark, parseIpLinkStats, parseNftTable, readKernelSample, type KernelSample } from './kernel-sample.js';
 import { buildSnapshot } from './snapshot.js';
 
 const links = [{ name: 'isp1', interface: 'eth1', mark: 1, tier: 0 }, { name: '2nd', interface: 'eth2', mark: 2, tier: 0 }];
@@ -48,5 +49,14 @@ describe('metrics snapshot', () => {
     ].join('\n');
     expect(countByMark(ct, 0xff)).toEqual(new Map([[1, 1], [2, 1], [0, 1]]));
     expect(countByMark(ct, 0xffffffff).get(2)).toBeUndefined();
+  });
+
+  it('reads one nft dump, the interfaces and one conntrack dump; only the nft dump just before an apply', async () => {
+    const runner = new RecordingRunner((call) => (call.file === 'nft' ? { stdout: '{"nftables": [{"table": {"family": "inet", "name": "mwan", "handle": 3}}]}' } : call.file === 'ip' ? { stdout: '[]' } : { stdout: '' }));
+    expect(await readKernelSample(runner, 0xff)).toEqual({ tableHandle: 3, counters: {}, interfaces: {}, conntrackByMark: new Map() });
+    expect(runner.calls.map((c) => c.line)).toEqual(['nft -j list table inet mwan', 'ip -s -json link show', 'conntrack -L']);
+    const before = new RecordingRunner(() => ({ stdout: '{"nftables": []}' }));
+    expect(await readKernelSample(before, 0xff, { countersOnly: true })).toEqual({ tableHandle: null, counters: {}, interfaces: {}, conntrackByMark: null });
+    expect(before.calls.map((c) => c.line)).toEqual(['nft -j list table inet mwan']);
   });
 });

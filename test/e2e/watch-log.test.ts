@@ -1,0 +1,73 @@
+// `mwan watch --log-format json`: one JSON object per line for each event, with a real link going
+// down (an nft drop on the server's end of link 2) and coming back, and a repair after a manual
+// apply. Every address used lives in the lab's namespaces.
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { execa, type ResultPromise } from 'execa';
+import { configFor, findMwanCli, type Lab, type TrafficServer } from '@mwan/lab';
+import { createLab, leftovers, pollUntil } from './helpers.js';
+
+jest.setTimeout(90_000);
+
+const PREFIX = 'mwe2elog';
+const STREAM = { buffer: false, reject: false, stdin: 'ignore' } as const;
+
+type Event = Record<string, unknown> & { time: string; event: string; message: string };
+
+describe('watch log lines (--log-format json)', () => {
+  let lab: Lab;
+  let server: TrafficServer;
+  let watch: ResultPromise<typeof STREAM> | undefined;
+  const raw: string[] = [];
+  const events: Event[] = [];
+
+  beforeAll(async () => {
+    lab = await createLab(PREFIX, { links: 2 });
+    server = await lab.startServer({ quiet: true });
+    await lab.exec('srv', 'nft', ['-f', '-'], { input: 'table inet mwanlog_drop {\n\tchain in {\n\t\ttype filter hook prerouting priority -300; policy accept;\n\t}\n}\n' });
+  }, 60_000);
+
+  afterAll(async () => {
+    watch?.kill('SIGKILL');
+    await Promise.allSettled([watch]);
+    server?.stop();
+    await lab?.destroy();
+    expect(await leftovers(PREFIX)).toEqual([]);
+  }, 60_000);
+
+  const waitFor = (what: string, match: (e: Event) => boolean, timeoutMs = 10_000) =>
+    pollUntil(async () => events.find(match), `${what}\n${raw.join('\n')}`, timeoutMs, 50);
+
+  it('logs link state changes with their reason, applies with result and duration, and a repair, one JSON object a line', async () => {
+    const config = await lab.writeConfig({ ...configFor(lab.links), health: { targets: [lab.serverAddress] } }, 'log.json');
+    watch = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config, '--log-format', 'json'], STREAM);
+    createInterface({ input: watch.stdout }).on('line', (line) => {
+      raw.push(line);
+      events.push(JSON.parse(line) as Event);
+    });
+    const first = await waitFor('first apply', (e) => e.event === 'apply');
+    expect(first).toMatchObject({ result: 'ok', active: ['isp1', 'isp2'] });
+    expect(first.durationMs).toEqual(expect.any(Number));
+    expect(first.message).toBe(`applied active links isp1, isp2 in ${String(first.durationMs)} ms`);
+    expect(Number.isNaN(Date.parse(first.time))).toBe(false);
+
+    await lab.exec('srv', 'nft', ['add', 'rule', 'inet', 'mwanlog_drop', 'in', 'iifname', lab.links[1].serverInterface, 'drop']);
+    const down = await waitFor('isp2 down', (e) => e.event === 'link-state' && e.to === 'down');
+    expect(down).toMatchObject({ link: 'isp2', from: 'up', to: 'down', reason: 'failures', count: 3, message: expect.stringMatching(/^link isp2 down after 3 failed probes/) });
+    expect(await waitFor('apply without isp2', (e) => e.event === 'apply' && (e.active as string[]).join() === 'isp1')).toMatchObject({ result: 'ok' });
+    expect(await waitFor('active set', (e) => e.event === 'active' && (e.active as string[]).join() === 'isp1')).toMatchObject({ was: ['isp1', 'isp2'] });
+    expect(await waitFor('flush', (e) => e.event === 'flush')).toMatchObject({ link: 'isp2', deleted: expect.any(Number) });
+
+    await lab.exec('srv', 'nft', ['flush', 'chain', 'inet', 'mwanlog_drop', 'in']);
+    expect(await waitFor('isp2 up', (e) => e.event === 'link-state' && e.to === 'up')).toMatchObject({ link: 'isp2', reason: 'successes', rttMs: expect.any(Number) });
+
+    // A manual apply makes every link active; watch repairs it and says so.
+    await lab.mwanOk(['apply', '--config', config, '--strategy', 'round-robin']);
+    expect(await waitFor('repair', (e) => e.event === 'repair')).toMatchObject({ reason: 'applied-elsewhere' });
+    watch.kill('SIGTERM');
+    expect((await watch).exitCode).toBe(0);
+    await waitFor('stop', (e) => e.event === 'message' && e.message === 'SIGTERM: stopping; the ruleset stays as it is', 2000);
+    // Every line was one object (JSON.parse would have thrown otherwise), none spread over two.
+    expect(raw.length).toBe(events.length);
+  });
+});
