@@ -1,9 +1,10 @@
 // `mwan watch` keeps the kernel as the config and the links' interfaces want it, whatever else
 // happened: netlink events and a periodic check each make it compare, and it repairs what
 // differs within 2 s, one line naming it. Real connections from the LAN after each repair.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { Lab, LabLink, TrafficServer } from '@mwan/lab';
+import { execa } from 'execa';
+import { findMwanCli, type Lab, type LabLink, type TrafficServer } from '@mwan/lab';
 import { createLab, leftovers, pollUntil, splitBySnat } from './helpers.js';
 import { WatchProcess } from './watch-process.js';
 
@@ -12,6 +13,15 @@ jest.setTimeout(120_000);
 const PREFIX = 'mwe2edmn';
 /** What the issue allows from the change to the repaired kernel. */
 const REPAIR_MS = 2000;
+
+const processGone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
 
 describe('mwan watch owns the router: drift repaired, links that come and go', () => {
   let lab: Lab;
@@ -54,9 +64,9 @@ describe('mwan watch owns the router: drift repaired, links that come and go', (
   }
 
   /** How long from now until `probe` holds, failing past REPAIR_MS (with some slack for a loaded machine reported). */
-  async function repairedWithin(what: string, probe: () => Promise<true | undefined>): Promise<number> {
+  async function repairedWithin(what: string, probe: () => Promise<true | undefined>, timeoutMs = 3 * REPAIR_MS): Promise<number> {
     const started = Date.now();
-    await pollUntil(probe, what, 3 * REPAIR_MS, 20);
+    await pollUntil(probe, what, timeoutMs, 20);
     return Date.now() - started;
   }
 
@@ -143,4 +153,41 @@ describe('mwan watch owns the router: drift repaired, links that come and go', (
       await lab.exec('srv', 'ip', ['addr', 'del', '10.37.1.2/24', 'dev', isp1.serverInterface]);
     }
   });
+
+  it('leaves alone what a running mwan use adds to its table, and removes what a killed one left', async () => {
+    const w = await startWatch(await lab.configFor({ strategy: 'round-robin' }));
+    const useRules = async () => (await lab.exec('router', 'nft', ['list', 'table', 'inet', 'mwan'])).stdout.split('\n').filter((l) => l.includes('mwan: use'));
+    // nsenter, not `ip netns exec`: that one mounts a /sys of its own, without the cgroup hierarchies.
+    const use = (script: string) => execa('nsenter', [`--net=/run/netns/${lab.ns.router}`, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'use', 'isp2', '--', 'sh', '-c', script], { reject: false });
+    // The command waits past the events its rule made and a drift check, then connects.
+    const result = await use(`sleep 2.5; /bin/busybox nc -w 3 ${lab.serverAddress} 7000`);
+    expect(result.exitCode).toBe(0);
+    expect((JSON.parse(result.stdout.split('\n')[0]) as { src: string }).src).toBe(isp2.routerAddress);
+    expect(w.text).not.toMatch(/^repair:/m);
+
+    // `exec`: the command is the shell's only process, so one kill ends it after mwan use.
+    const killed = use('exec sleep 60');
+    const pid = killed.pid as number;
+    try {
+      await pollUntil(async () => ((await useRules()).length ? true : undefined), 'the use rule in the table');
+      process.kill(pid, 'SIGKILL');
+      await pollUntil(async () => (processGone(pid) ? true : undefined), 'mwan use gone');
+      // Nothing announces a dead process: the check of every 10 s finds its rule.
+      const gone = await repairedWithin('the dead use rule removed', async () => ((await useRules()).length ? undefined : true), 12_000);
+      console.log(`a killed mwan use's rule removed after ${gone} ms`);
+      await w.waitFor(/^repair: the kernel differs from the config \(nft -f - /);
+    } finally {
+      // What mwan use would have cleaned up itself: its command, then its (empty) cgroup.
+      const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+      const mount = mountinfo.split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '))?.split(' ')[4];
+      const cgroup = mount ? `${mount}/mwan-use-${pid}` : undefined;
+      if (cgroup && existsSync(cgroup)) {
+        for (const p of readFileSync(`${cgroup}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(p), 'SIGKILL');
+        await pollUntil(async () => (readFileSync(`${cgroup}/cgroup.procs`, 'utf8').trim() ? undefined : true), 'the cgroup empty');
+        rmdirSync(cgroup);
+      }
+      await killed;
+    }
+  });
 });
+

@@ -5,8 +5,8 @@ import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, 
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
 import { entriesFromSpecs, planIp, readIpState, type IpPlan, type IpState } from './ip-sync.js';
-import { acquireLock } from './lock.js';
-import { fingerprintListed, fingerprintRendered } from './nft-fingerprint.js';
+import { acquireLock, processAlive } from './lock.js';
+import { fingerprintListed, fingerprintRendered, withoutLiveAdditions } from './nft-fingerprint.js';
 import {
   mergeSysctlWrites, readPendingConfirm, removePendingConfirm, writePendingConfirm, type PendingConfirm,
 } from './pending-confirm.js';
@@ -351,7 +351,8 @@ function linkState(l: LinkModel): LinkState {
 /** Reload unless the table is exactly what this same text produced last time (counters survive). */
 function needsReload(desired: Desired, previous: MwanState | null, table: string | null): boolean {
   if (table === null || !previous?.nft) return true;
-  return previous.nft.rendered !== fingerprintRendered(desired.rendered.nft) || previous.nft.listed !== fingerprintListed(table);
+  // What a running `mwan trace` or `mwan use` added is theirs; left by a dead one, it goes.
+  return previous.nft.rendered !== fingerprintRendered(desired.rendered.nft) || previous.nft.listed !== fingerprintListed(withoutLiveAdditions(table, processAlive));
 }
 
 /**
