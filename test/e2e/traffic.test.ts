@@ -4,16 +4,14 @@
 // with `mwan watch` running; mark bits of other software before and after mwan, which survive;
 // NAT of LAN traffic to a link's own subnet. Link 1 (a) holds the main table's default route.
 // Every address used lives in the lab's namespaces.
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { execa, type ResultPromise } from 'execa';
-import { configFor, findMwanCli, type Lab, type TrafficServer } from '@mwan/lab';
-import { createLab, leftovers, pollUntil, splitBySnat } from './helpers.js';
+import { configFor, type Lab, type TrafficServer } from '@mwan/lab';
+import { WatchProcess } from './watch-process.js';
+import { createLab, leftovers, splitBySnat } from './helpers.js';
 
 jest.setTimeout(120_000);
 
 const PREFIX = 'mwe2etraffic';
-const STREAM = { buffer: false, reject: false, stdin: 'ignore' } as const;
 
 /** A table of the test's own, by name and text; removed after each test. */
 const foreignTables: { role: 'router' | 'srv'; family: string; name: string }[] = [];
@@ -112,7 +110,7 @@ describe('traffic other than the LAN\'s new connections', () => {
   it('keeps the router\'s own new connections working through a black-holed default link, with mwan watch', async () => {
     await addTable('srv', 'inet', 'blackhole', '\tset dead {\n\t\ttype ifname;\n\t}\n\tchain in {\n\t\ttype filter hook prerouting priority -300; policy accept;\n\t\tiifname @dead drop\n\t}');
     const config = await lab.writeConfig({ ...configFor(lab.links, {}), health: { targets: [lab.serverAddress] } }, 'watch.json');
-    const watch = new Watch(lab, config);
+    const watch = new WatchProcess(lab, config);
     try {
       await watch.waitFor(/^watching /);
       const a = lab.links[0];
@@ -236,33 +234,4 @@ describe('traffic other than the LAN\'s new connections', () => {
   });
 });
 
-interface Line {
-  at: number;
-  text: string;
-}
 
-/** `mwan watch` in the router namespace; its stdout lines with the time each arrived. */
-class Watch {
-  readonly lines: Line[] = [];
-  private readonly child: ResultPromise<typeof STREAM>;
-  private readonly exited: Promise<unknown>;
-
-  constructor(lab: Lab, config: string) {
-    this.child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config], STREAM);
-    createInterface({ input: this.child.stdout }).on('line', (text) => this.lines.push({ at: Date.now(), text }));
-    this.exited = this.child.then(() => undefined);
-  }
-
-  async waitFor(pattern: RegExp, timeoutMs = 10_000, after = 0): Promise<Line> {
-    return pollUntil(async () => this.lines.find((l) => l.at >= after && pattern.test(l.text)), `mwan watch printing ${pattern}\n${this.text}`, timeoutMs, 20);
-  }
-
-  get text(): string {
-    return this.lines.map((l) => l.text).join('\n');
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    await this.exited;
-  }
-}
