@@ -2,7 +2,7 @@
 // (what the server saw, mwan's nft counters, the router's conntrack marks).
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { chiSquare, CHI2_DF1_P001, type ConnectResult, type Lab, type TrafficServer } from '@mwan/lab';
-import { createLab, leftovers, linkMarks, splitBySnat } from './helpers.js';
+import { createLab, freshRouter, leftovers, linkMarks, splitBySnat } from './helpers.js';
 
 // Namespaces, real traffic and several CLI runs per test (testTimeout in a jest project entry is not applied).
 jest.setTimeout(120_000);
@@ -23,12 +23,8 @@ describe('balancing (mwan apply in the lab router)', () => {
     expect(await leftovers(PREFIX)).toEqual([]);
   });
 
-  beforeEach(async () => {
-    // Each test starts from no mwan state and no tracked connection, so every count is its own.
-    await lab.mwanOk(['down']);
-    await lab.flushConntrack();
-    server.clear();
-  });
+  // Each test starts from no mwan state and no tracked connection, so every count is its own.
+  beforeEach(() => freshRouter(lab, server));
 
   const apply = async (config: string) => lab.mwanOk(['apply', '--config', config]);
 

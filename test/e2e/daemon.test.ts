@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { execa } from 'execa';
 import { findMwanCli, type Lab, type LabLink, type TrafficServer } from '@mwan/lab';
-import { createLab, leftovers, pollUntil, splitBySnat } from './helpers.js';
+import { createLab, freshRouter, leftovers, pollUntil, splitOfNew } from './helpers.js';
 import { WatchProcess } from './watch-process.js';
 
 jest.setTimeout(120_000);
@@ -48,11 +48,7 @@ describe('mwan watch owns the router: drift repaired, links that come and go', (
     expect(await leftovers(PREFIX)).toEqual([]);
   });
 
-  beforeEach(async () => {
-    await lab.mwanOk(['down']);
-    await lab.flushConntrack();
-    server.clear();
-  });
+  beforeEach(() => freshRouter(lab, server));
 
   const router = (...args: string[]) => lab.exec('router', 'ip', args);
   const has = async (args: string[], text: string) => ((await router(...args)).stdout.includes(text) ? true : undefined);
@@ -70,12 +66,7 @@ describe('mwan watch owns the router: drift repaired, links that come and go', (
     return Date.now() - started;
   }
 
-  async function split(count: number): Promise<Record<string, number>> {
-    server.clear();
-    const results = await lab.connect({ proto: 'tcp', count });
-    expect(results.filter((r) => !r.ok)).toEqual([]);
-    return splitBySnat(lab, server.records().map((r) => r.src));
-  }
+  const split = (count: number) => splitOfNew(lab, server, count);
 
   it('puts back the table after `nft flush ruleset`, a deleted rule, a route the kernel dropped when its link bounced, and a reset sysctl', async () => {
     const w = await startWatch(await lab.configFor({ strategy: 'round-robin' }));

@@ -1,4 +1,5 @@
-import { Lab, namespacesStartingWith, sweepStaleLabs, type LabOptions } from '@mwan/lab';
+import { expect } from '@jest/globals';
+import { Lab, namespacesStartingWith, sweepStaleLabs, type LabOptions, type TrafficServer } from '@mwan/lab';
 
 /**
  * Builds a lab for a test file, failing (never skipping) with the reason when the machine cannot
@@ -55,4 +56,21 @@ export async function linkMarks(lab: Lab): Promise<Record<string, number>> {
   const status = await lab.mwanOk(['status', '--json']);
   const parsed = JSON.parse(status.stdout) as { links: { name: string; mark: number }[] };
   return Object.fromEntries(parsed.links.map((l) => [l.name, l.mark]));
+}
+
+/** No mwan state, no tracked connection, nothing seen by the server: each test's counts are its own. */
+export async function freshRouter(lab: Lab, server: TrafficServer): Promise<void> {
+  await lab.mwanOk(['down']);
+  await lab.flushConntrack();
+  server.clear();
+}
+
+/** `count` new connections from the LAN per protocol, all answered; per link, how many the server saw. */
+export async function splitOfNew(lab: Lab, server: TrafficServer, count: number, protos: readonly ('tcp' | 'udp')[] = ['tcp']): Promise<Record<string, number>> {
+  server.clear();
+  for (const proto of protos) {
+    const results = await lab.connect({ proto, count });
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+  }
+  return splitBySnat(lab, server.records().map((r) => r.src));
 }

@@ -3,8 +3,8 @@
 // carry traffic again. Real connections from the LAN show which links were used.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { ConnectResult, Lab, LabLink, TrafficServer } from '@mwan/lab';
-import { createLab, leftovers, splitBySnat } from './helpers.js';
+import type { Lab, LabLink, TrafficServer } from '@mwan/lab';
+import { createLab, freshRouter, leftovers, splitOfNew } from './helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -36,21 +36,12 @@ describe('links that cannot carry traffic (mwan apply in the lab router)', () =>
     expect(await leftovers(PREFIX)).toEqual([]);
   });
 
-  beforeEach(async () => {
-    await lab.mwanOk(['down']);
-    await lab.flushConntrack();
-    server.clear();
-  });
+  beforeEach(() => freshRouter(lab, server));
 
   const router = (...args: string[]) => lab.exec('router', 'ip', args);
 
   /** TCP connections and UDP flows from the LAN, all answered; per link, how many the server saw. */
-  async function split(count: number): Promise<Record<string, number>> {
-    server.clear();
-    const results: ConnectResult[] = [...await lab.connect({ proto: 'tcp', count }), ...await lab.connect({ proto: 'udp', count })];
-    expect(results.filter((r) => !r.ok)).toEqual([]);
-    return splitBySnat(lab, server.records().map((r) => r.src));
-  }
+  const split = (count: number) => splitOfNew(lab, server, count, ['tcp', 'udp']);
 
   async function statusLinks(): Promise<Record<string, StatusLink>> {
     const status = JSON.parse((await lab.mwanOk(['status', '--json'])).stdout) as { links: StatusLink[] };
