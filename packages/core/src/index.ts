@@ -23,6 +23,6 @@ export {
 } from './render-ip.js';
 export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions } from './render.js';
 export {
-  inSubnet, LINK_DOWN_REASONS, linkCondition, needsOf, subnetOf, usableLinks,
+  LINK_DOWN_REASONS, linkCondition, needsOf, usableLinks,
   type DownLink, type InterfaceFacts, type LinkCondition, type LinkDownReason, type LinkNeeds,
 } from './link-condition.js';

@@ -15,8 +15,6 @@ export interface InterfaceFacts {
   carrier: boolean;
   /** Its IPv4 addresses. */
   addresses: string[];
-  /** The IPv4 subnets they are on (`10.37.1.0/24`), for telling whether a next hop is reachable. */
-  subnets: string[];
   /** The far end of a point-to-point IPv4 address (`peer`), or undefined. */
   peer?: string;
   pointToPoint: boolean;
@@ -52,32 +50,14 @@ export function linkCondition(link: LinkNeeds, facts: InterfaceFacts | undefined
     return down('snat-address-missing', `snat address ${link.snatAddress} is not on ${dev} (it has ${facts.addresses.join(', ')})`);
   }
   if (link.gateway === undefined) return { up: true };
-  if (link.gateway !== 'auto') {
-    // The kernel refuses `via G dev IF` unless G is on one of IF's subnets (or is its peer).
-    if (facts.peer === link.gateway || facts.subnets.some((net) => inSubnet(link.gateway as string, net))) return { up: true, gateway: link.gateway };
-    return down('no-gateway', `gateway ${link.gateway} is not on a subnet of ${dev} (${facts.subnets.join(', ')})`);
-  }
+  // A static next hop is the kernel's to judge (a route to it may come from anywhere): a gateway
+  // it refuses fails the apply's route step, which puts everything back.
+  if (link.gateway !== 'auto') return { up: true, gateway: link.gateway };
   // A DHCP client or PPP daemon installs the link's default route in the main table; a
   // point-to-point link needs no next hop at all.
   if (facts.gateways.length) return { up: true, gateway: facts.gateways[0] };
   if (facts.pointToPoint || facts.peer !== undefined) return { up: true };
   return down('no-gateway', `${dev} has no default route in the main table to learn the gateway from`);
-}
-
-const ipv4Number = (address: string) => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-
-/** `10.37.1.1` in `10.37.1.0/24`. */
-export function inSubnet(address: string, subnet: string): boolean {
-  const [base, bits] = subnet.split('/');
-  const size = 2 ** (32 - Number(bits));
-  return Math.floor(ipv4Number(address) / size) === Math.floor(ipv4Number(base) / size);
-}
-
-/** `10.37.1.253/24` → `10.37.1.0/24`. */
-export function subnetOf(address: string, prefixLength: number): string {
-  const size = 2 ** (32 - prefixLength);
-  const base = Math.floor(ipv4Number(address) / size) * size;
-  return `${[24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join('.')}/${prefixLength}`;
 }
 
 export const needsOf = (link: LinkModel): LinkNeeds => ({

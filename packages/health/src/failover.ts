@@ -25,7 +25,11 @@ export interface FailoverDeps {
   clock: Clock;
   prober: Prober;
   /** Applies the config with only `active` links taking new connections; throws on failure. */
-  apply(active: readonly string[]): Promise<void>;
+  /**
+   * `repair`: the apply puts back what the drift check found; it is skipped when `mwan down` ran
+   * in the meantime (no state and no table are left alone).
+   */
+  apply(active: readonly string[], options?: { repair?: boolean }): Promise<void>;
   /** Deletes the conntrack entries carrying `mark`; returns how many. */
   flush(mark: number): Promise<number>;
   hooks: HookRunner;
@@ -78,7 +82,6 @@ export class Failover {
   private stoppedAt?: number;
   private lastDriftCheck = Number.NEGATIVE_INFINITY;
   private kicked = false;
-  private repairs = 0;
 
   constructor(private readonly deps: FailoverDeps) {
     this.monitor = new HealthMonitor({
@@ -118,15 +121,11 @@ export class Failover {
     });
   }
 
-  /** How many times the kernel was found to differ and was put back. */
-  get repaired(): number {
-    return this.repairs;
-  }
-
   private async driftLoop(): Promise<void> {
     let sinceFull = 0;
     while (!this.stopping.signal.aborted) {
       await this.deps.clock.sleep(QUICK_DRIFT_MS, this.stopping.signal);
+      if (this.stopping.signal.aborted) break;
       sinceFull += QUICK_DRIFT_MS;
       if (sinceFull >= DRIFT_CHECK_MS || !this.deps.quickDrift) {
         sinceFull = 0;
@@ -140,6 +139,14 @@ export class Failover {
   /** `quick`: only what no event announces (quickDrift). */
   private async repairDrift(quick = false): Promise<void> {
     if (this.applied === undefined || this.dirty || !this.deps.drift) return;
+    // A manual apply is the likeliest difference, and the one with a reason to name (a cheap
+    // check, with the quick one too).
+    if (await this.deps.appliedElsewhere?.()) {
+      this.emit({ event: 'repair', reason: 'applied-elsewhere', active: [...this.applied] }, `the ruleset was applied by another mwan command; applying active links ${listOf(this.applied)} again`);
+      this.dirty = true;
+      await this.reconcile();
+      return;
+    }
     let changes: string[];
     try {
       changes = await (quick && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied));
@@ -148,11 +155,10 @@ export class Failover {
       return;
     }
     if (!changes.length) return;
-    this.repairs++;
     const what = changes.length > 3 ? `${changes.slice(0, 3).join('; ')}; and ${changes.length - 3} more` : changes.join('; ');
     this.emit({ event: 'repair', reason: 'drift', active: [...this.applied], changes: [...changes] }, `repair: the kernel differs from the config (${what}); applying active links ${listOf(this.applied)} again`);
     this.dirty = true;
-    await this.reconcile();
+    await this.reconcile(undefined, true);
   }
 
   /**
@@ -217,7 +223,7 @@ export class Failover {
   }
 
   /** Makes the ruleset match the links' health; on failure, logs and schedules another try. */
-  private async reconcile(kept?: ReadonlyMap<string, LinkHealth>): Promise<void> {
+  private async reconcile(kept?: ReadonlyMap<string, LinkHealth>, repair = false): Promise<void> {
     this.emit({ event: 'reconcile' });
     const states = kept ? Object.fromEntries([...kept].map(([name, h]) => [name, h.state])) : this.monitor.states();
     const best = activeLinks(this.links, states);
@@ -234,7 +240,7 @@ export class Failover {
     if (this.dirty || !sameSet(target, this.applied)) {
       const started = this.deps.clock.now();
       try {
-        await this.deps.apply(target);
+        await this.deps.apply(target, repair ? { repair } : undefined);
         const durationMs = this.deps.clock.now() - started;
         this.emit({ event: 'apply', result: 'ok', durationMs, active: [...target] }, `applied active links ${listOf(target)} in ${durationMs} ms`);
       } catch (error) {

@@ -1,4 +1,4 @@
-import { subnetOf, type InterfaceFacts } from '@mwan/core';
+import type { InterfaceFacts } from '@mwan/core';
 import type { KernelRoute } from './kernel-routes.js';
 
 /** One entry of `ip -json addr show`: the link's flags and its addresses. */
@@ -32,7 +32,6 @@ export function interfaceFacts(interfaces: readonly KernelInterface[], defaults:
       adminUp: flags.has('UP'),
       carrier: flags.has('LOWER_UP') && !flags.has('NO-CARRIER'),
       addresses: ipv4.map((a) => a.local as string),
-      subnets: ipv4.filter((a) => a.address === undefined).map((a) => subnetOf(a.local as string, a.prefixlen ?? 32)),
       ...(peer !== undefined ? { peer } : {}),
       pointToPoint: flags.has('POINTOPOINT'),
       gateways: (gateways.get(iface.ifname) ?? []).sort((a, b) => a.metric - b.metric).map((g) => g.gateway),

@@ -39,6 +39,8 @@ async function use(ctx: CliContext, runDir: string, linkName: string, commandLin
   if (!state) throw runtimeError(`no state.json in ${runDir}: run mwan apply first (mwan use needs the links' marks and rules)`);
   const link = state.links.find((l) => l.name === linkName);
   if (!link) throw new MwanError('usage', `LINK: "${linkName}" is not a link of the last apply (${state.links.map((l) => l.name).join(', ')})`);
+  // Left out of the apply, the link has no rule or route: its mark would take the main table's way.
+  if (link.down) throw runtimeError(`link ${link.name} was left out of the last apply: ${link.down.detail} (${link.down.reason}); it has no route to send CMD's connections by`);
   const mask = (state as { markMask?: number }).markMask ?? ALL_BITS;
 
   const warning = await linkWarning(runDir, state.config, link.name);

@@ -113,6 +113,13 @@ describe('mwan watch', () => {
     w.netlink.emit('change');
     await w.clock.advance(3000);
     expect(w.runner.calls.slice(settled).filter((c) => !/^(ip (-N |-4 )?-json|nft list)/.test(c.line))).toEqual([]);
+
+    // `mwan down` is no drift: no state and no table are left alone.
+    expect(await main(['down', '--config', w.config, '--run-dir', w.dir], { container: w.container, env: {}, io: { out: () => {}, err: () => {} } })).toBe(0);
+    expect(w.kernel.table).toBeNull();
+    w.netlink.emit('change');
+    await w.clock.advance(10_000);
+    expect(w.kernel.table).toBeNull();
   }
 
   it('applies the best tier, fails over, flushes the dead link, runs its hook, and stops on SIGTERM leaving the rules', async () => {

@@ -77,10 +77,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   const failover: Failover = new Failover({
     clock: optional(container, CLOCK) ?? systemClock,
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
-    apply: async (active) => {
+    apply: async (active, options) => {
       // The counters of the table about to be replaced are read first, so the carry loses nothing.
       await metrics?.beforeApply().catch(() => undefined);
-      const report = await engine.apply({ configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active });
+      const report = await engine.apply({ configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active, ...(options?.repair ? { repair: true } : {}) });
       // The first note of a repaired apply says what it repaired.
       const repair: FailoverEvent | undefined = report.repaired ? { event: 'repair', reason: 'interrupted-apply', active: [...active] } : undefined;
       report.notes.forEach((note, i) => log(note, i === 0 ? repair : undefined));

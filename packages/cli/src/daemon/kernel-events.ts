@@ -17,11 +17,13 @@ type Monitor = ResultPromise<{ stdout: 'pipe'; stderr: 'pipe'; reject: false; bu
 /** The monitors, each started again if it ends while the daemon runs. */
 const MONITORS: readonly (readonly [string, readonly string[]])[] = [
   ['ip', ['monitor', 'link', 'address', 'route', 'rule']],
-  // Tables, chains and rules of any family: `nft flush ruleset`, `systemctl reload nftables`.
-  ['nft', ['monitor']],
+  // Tables, chains and rules of any family (`nft flush ruleset`, `systemctl reload nftables`);
+  // not set elements (ban lists change all day) nor traces.
+  ['nft', ['monitor', 'rules']],
+  ['nft', ['monitor', 'tables']],
 ];
 
-/** `ip monitor link address route rule` and `nft monitor`. */
+/** `ip monitor link address route rule`, `nft monitor rules` and `nft monitor tables`. */
 export class KernelMonitors implements KernelEvents {
   private readonly children = new Set<Monitor>();
   private stopped = false;

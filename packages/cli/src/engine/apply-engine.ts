@@ -5,7 +5,7 @@ import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, 
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
 import { entriesFromSpecs, planIp, readIpState, type IpPlan, type IpState } from './ip-sync.js';
-import { acquireLock, processAlive } from './lock.js';
+import { acquireLock, lockHolder, processAlive } from './lock.js';
 import { fingerprintListed, fingerprintRendered, withoutLiveAdditions } from './nft-fingerprint.js';
 import {
   mergeSysctlWrites, readPendingConfirm, removePendingConfirm, writePendingConfirm, type PendingConfirm,
@@ -29,6 +29,11 @@ export interface ApplyRequest {
   active?: readonly string[];
   /** `--confirm SECONDS`: revert to the state before unless `mwan confirm` runs in time. */
   confirmSeconds?: number;
+  /**
+   * A repair by `mwan watch`: skipped when, once the lock is held, there is no state.json and no
+   * table (`mwan down` ran since the difference was found).
+   */
+  repair?: boolean;
 }
 
 export interface ApplyReport {
@@ -104,6 +109,12 @@ export class ApplyEngine {
     try {
       // Another apply may have finished while we waited: its marks are the ones to keep.
       const latest = await readState(request.runDir);
+      if (request.repair && latest === null && (await this.step('snapshot', () => this.nft.current())) === null) {
+        return {
+          dryRun: false, strategy: desired.model.strategy.name, links: [], down: [], actions: [], nftLoaded: false, conntrackDeleted: {}, repaired: false,
+          notes: ['mwan down ran meanwhile: nothing repaired, the router is left as down left it'],
+        };
+      }
       if (latest?.applied !== previous?.applied) {
         previous = latest;
         desired = await desire(previous);
@@ -121,7 +132,12 @@ export class ApplyEngine {
    * drift check. Empty when the kernel is as the config and the links' interfaces want it.
    */
   async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
+    // Another mwan in the middle of an apply or a down: what it has done so far is no drift. Its
+    // own events, or the next check, look again once it is done.
+    if ((await lockHolder(request.runDir)) !== undefined) return { changes: [], sysctls: [] };
     const previous = await readState(request.runDir);
+    // No state and no table: `mwan down` ran. That is left alone until the next change or reload.
+    if (previous === null && (await this.nft.current()) === null) return { changes: [], sysctls: [] };
     const desired = await loadDesired(request.configPath, { previousMarks: marksOf(previous), active: request.active, interfaces: () => this.ip.interfaces() });
     const journal = await readJournal(request.runDir);
     const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true });
@@ -133,7 +149,10 @@ export class ApplyEngine {
    * /proc/sys, so it can run every second (a sysctl write sends no netlink event).
    */
   async sysctlDrift(sysctls: readonly SysctlSpec[], runDir: string): Promise<string[]> {
-    const plan = await planSysctls(this.sysctls, sysctls, recordedSysctls(await readState(runDir), null));
+    // An interface that went away since takes its sysctls with it: the full check sees to the link.
+    const present: SysctlSpec[] = [];
+    for (const spec of sysctls) if ((await this.sysctls.read(spec.path)) !== undefined) present.push(spec);
+    const plan = await planSysctls(this.sysctls, present, recordedSysctls(await readState(runDir), null));
     return plan.writes.map((w) => `sysctl -w ${sysctlName(w.path)}=${w.value}  # was ${w.before}`);
   }
 
@@ -290,7 +309,8 @@ export class ApplyEngine {
       strategy: desired.model.strategy.name,
       links: [...linksOf(desired), ...desired.down.map((d) => ({ ...linkState(d.link), down: { reason: d.reason, detail: d.detail } }))],
       sysctls: plan.sysctls.records,
-      nft: { rendered: fingerprintRendered(desired.rendered.nft), listed: listed === null ? '' : fingerprintListed(listed) },
+      // Without what a running `mwan trace` or `mwan use` added: `needsReload` compares the same way.
+      nft: { rendered: fingerprintRendered(desired.rendered.nft), listed: listed === null ? '' : fingerprintListed(withoutLiveAdditions(listed, processAlive)) },
       markMask: desired.model.markMask,
     };
   }

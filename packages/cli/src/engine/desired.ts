@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  buildModel, loadConfigFile, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
+  activeLinks, buildModel, loadConfigFile, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
 } from '@mwan/core';
 import { loadStrategy, type LoadedStrategy } from '../strategy-loader.js';
 import type { MwanState } from './state-file.js';
@@ -38,8 +38,10 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
     throw runtimeError(`no link can carry traffic: ${down.map((d) => `${d.link.name}: ${d.detail} (${d.reason})`).join('; ')}`);
   }
   const strategy = await loadStrategy(model.strategy.name, { configDir: dirname(path) });
-  // Names the config no longer has are ignored; none left means all links, never an empty map.
-  const active = options.active?.filter((name) => model.links.some((l) => l.name === name));
+  // Names the config no longer has, or whose links were left out, are ignored. None left: the
+  // best tier of the links that can carry traffic (a lower tier waits for it), never an empty map.
+  const kept = options.active?.filter((name) => model.links.some((l) => l.name === name));
+  const active = options.active && !kept?.length ? activeLinks(model.links, {}) : kept;
   return { configPath: path, model, down, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
 }
 

@@ -70,6 +70,12 @@ async function tryCreate(runDir: string, path: string, pid: number): Promise<boo
   }
 }
 
+/** The pid of another live mwan holding the lock of `runDir` now, or undefined. */
+export async function lockHolder(runDir: string, isAlive: (pid: number) => boolean = processAlive): Promise<number | undefined> {
+  const holder = await readPid(lockPath(runDir));
+  return holder !== undefined && holder !== process.pid && isAlive(holder) ? holder : undefined;
+}
+
 async function readPid(path: string): Promise<number | undefined> {
   try {
     const pid = Number.parseInt(await readFile(join(path, 'pid'), 'utf8'), 10);

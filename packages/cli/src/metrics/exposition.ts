@@ -116,7 +116,7 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
   if (daemon) {
     family('mwan_watch_reconciles_total', 'counter', 'Reconciles of the active set by mwan watch (each health change, reload, retry or repair).')
       .samples.push({ labels: {}, value: daemon.reconciles });
-    family('mwan_watch_repairs_total', 'counter', 'Applies by mwan watch that repaired something: the kernel found different from the config, a ruleset replaced by another mwan command, or an interrupted apply.')
+    family('mwan_watch_repairs_total', 'counter', 'Repairs started by mwan watch, each followed by an apply: the kernel found different from the config, a ruleset replaced by another mwan command, or an interrupted apply.')
       .samples.push({ labels: {}, value: daemon.repairs });
     const applies = family('mwan_watch_applies_total', 'counter', 'Applies by mwan watch, by result.');
     applies.samples.push({ labels: { result: 'ok' }, value: daemon.applies.ok }, { labels: { result: 'failed' }, value: daemon.applies.failed });
