@@ -17,8 +17,8 @@ type Monitor = ResultPromise<{ stdout: 'pipe'; stderr: 'pipe'; reject: false; bu
 /** The monitors, each started again if it ends while the daemon runs. */
 const MONITORS: readonly (readonly [string, readonly string[]])[] = [
   ['ip', ['monitor', 'link', 'address', 'route', 'rule']],
-  // Tables, chains and rules of any family (`nft flush ruleset`, `systemctl reload nftables`);
-  // not set elements (ban lists change all day) nor traces.
+  // Tables and rules of any family (another program emptying the whole ruleset, `systemctl
+  // reload nftables`); not set elements (ban lists change all day) nor traces.
   ['nft', ['monitor', 'rules']],
   ['nft', ['monitor', 'tables']],
 ];
