@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { container as rootContainer } from 'tsyringe';
 import { buildModel, loadConfigFile, render } from '@mwan/core';
 import { CLOCK, FakeClock, HOOK_RUNNER, PROBER, type HookRunner, type ProbedLink, type ProbeOutcome, type Prober } from '@mwan/health';
@@ -14,6 +14,15 @@ import { SIGNALS } from './watch.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-watch-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Watches of the running test: one that a failed assertion left running is stopped, or jest would wait for it forever. */
+const running: { signals: EventEmitter; exit: Promise<number> }[] = [];
+afterEach(async () => {
+  for (const w of running.splice(0)) {
+    w.signals.emit('SIGTERM');
+    await w.exit;
+  }
+});
 
 const links = [
   { name: 'isp1', interface: 'wan1', gateway: '10.37.1.1' },
@@ -64,6 +73,7 @@ function start(name: string) {
   let out = '';
   let err = '';
   const exit = main(['watch', '--config', config, '--run-dir', dir], { container, env: {}, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
+  running.push({ signals, exit });
   const expectedNft = (active?: string[]) => render(buildModel(loadConfigFile(config)), strategy, active ? { active } : {}).nft;
   return { dir, config, kernel, runner, clock, prober, signals, hooks, netlink, exit, expectedNft, container, out: () => out, err: () => err };
 }
@@ -176,6 +186,15 @@ describe('mwan watch', () => {
     w.prober.dead.add('isp2');
     await w.clock.advance(2000);
     await until('backup tier', () => w.out().includes('active links: backup (was '));
+    // health.json is written after the apply that the line reports.
+    const activeInHealth = () => {
+      try {
+        return (JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8')) as { active: string[] }).active.join(',');
+      } catch {
+        return '';
+      }
+    };
+    await until('health.json with the backup tier', () => activeInHealth() === 'backup');
 
     const status: string[] = [];
     const container = rootContainer.createChildContainer();
