@@ -5,48 +5,41 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { configFor, findMwanCli, type Lab, type TrafficServer } from '@mwan/lab';
 import { createLab, leftovers, pollUntil } from './helpers.js';
+import { WatchProcess } from './watch-process.js';
 
 jest.setTimeout(120_000);
 
 const PREFIX = 'mwe2elive';
-const STREAM = { buffer: false, reject: false, stdin: 'ignore' } as const;
 /** A tmux server of this test only (its own socket), so no other session is seen or touched. */
 const SOCKET = `${PREFIX}-${process.pid}`;
 const tmux = (args: readonly string[]) => execa('tmux', ['-L', SOCKET, ...args], { reject: false });
 /**
  * Runs a command on the terminal it is given and writes its exit code to a file (tmux 3.3 does not
- * report it). A file, not `node -e`: tmux splits its command line at semicolons.
+ * report it): `sh FILE EXIT_FILE COMMAND ARGS...`. A file, not `sh -c`: tmux splits its command
+ * line at semicolons.
  */
-const RECORD_EXIT = `import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-const [file, cmd, ...args] = process.argv.slice(2);
-const r = spawnSync(cmd, args, { stdio: 'inherit' });
-writeFileSync(file, String(r.status ?? r.signal));
-`;
+const RECORD_EXIT = 'exit_file=$1; shift; "$@"; printf %s $? > "$exit_file"\n';
 
 describe('live view (mwan status --watch)', () => {
   let lab: Lab;
   let server: TrafficServer;
-  let watch: ResultPromise<typeof STREAM> | undefined;
+  let watch: WatchProcess | undefined;
   let config: string;
-  const watchLines: string[] = [];
 
   beforeAll(async () => {
     lab = await createLab(PREFIX, { links: 2 });
     server = await lab.startServer({ quiet: true });
     config = await lab.writeConfig({ ...configFor(lab.links, { strategy: 'round-robin' }), health: { targets: [lab.serverAddress] } }, 'live.json');
-    watch = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config], STREAM);
-    createInterface({ input: watch.stdout }).on('line', (line) => watchLines.push(line));
-    await pollUntil(async () => (watchLines.some((l) => l.startsWith('watching ')) ? true : undefined), 'mwan watch starting', 20_000);
+    watch = new WatchProcess(lab, config);
+    await watch.waitFor(/^watching /, 20_000);
   }, 60_000);
 
   afterAll(async () => {
     await tmux(['kill-server']);
-    watch?.kill('SIGKILL');
-    await Promise.allSettled([watch]);
+    await watch?.stop();
     server?.stop();
     await lab?.destroy();
     expect(await leftovers(PREFIX)).toEqual([]);
@@ -56,9 +49,9 @@ describe('live view (mwan status --watch)', () => {
 
   it('redraws a terminal screen with each link\'s share, connections and rates, and ends on q', async () => {
     const exitFile = join(lab.dir, 'view.exit');
-    const wrapper = join(lab.dir, 'record-exit.mjs');
+    const wrapper = join(lab.dir, 'record-exit.sh');
     await writeFile(wrapper, RECORD_EXIT);
-    const started = await tmux(['new-session', '-d', '-x', '120', '-y', '30', '-s', 'view', '--', process.execPath, wrapper, exitFile, ...mwanArgs([])]);
+    const started = await tmux(['new-session', '-d', '-x', '120', '-y', '30', '-s', 'view', '--', 'sh', wrapper, exitFile, ...mwanArgs([])]);
     expect({ exitCode: started.exitCode, stderr: started.stderr }).toEqual({ exitCode: 0, stderr: '' });
     const screen = async () => (await tmux(['capture-pane', '-p', '-t', 'view'])).stdout;
     await pollUntil(async () => ((await screen()).includes('q or Ctrl-C to quit') ? true : undefined), 'the first screen', 15_000, 100);

@@ -7,26 +7,13 @@ import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execa, type ResultPromise } from 'execa';
 import { findMwanCli, type Lab, type TrafficServer } from '@mwan/lab';
+import type { TraceReport as Traced } from '@mwan/cli';
 import { createLab, leftovers, pollUntil } from './helpers.js';
 
 jest.setTimeout(90_000);
 
 const PREFIX = 'mwe2etrace';
 
-interface Traced {
-  protocol: string;
-  from: string;
-  to: string;
-  sport: number | null;
-  dport: number | null;
-  chain: string | null;
-  rule: string | null;
-  link: string | null;
-  mark: number | null;
-  interface: string | null;
-  nat: string | null;
-  complete: boolean;
-}
 
 const running = new Set<Trace>();
 

@@ -1,25 +1,23 @@
 // `mwan watch --log-format json`: one JSON object per line for each event, with a real link going
 // down (an nft drop on the server's end of link 2) and coming back, and a repair after a manual
 // apply. Every address used lives in the lab's namespaces.
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { execa, type ResultPromise } from 'execa';
-import { configFor, findMwanCli, type Lab, type TrafficServer } from '@mwan/lab';
+import { configFor, type Lab, type TrafficServer } from '@mwan/lab';
 import { createLab, leftovers, pollUntil } from './helpers.js';
+import { WatchProcess } from './watch-process.js';
 
 jest.setTimeout(90_000);
 
 const PREFIX = 'mwe2elog';
-const STREAM = { buffer: false, reject: false, stdin: 'ignore' } as const;
 
 type Event = Record<string, unknown> & { time: string; event: string; message: string };
 
 describe('watch log lines (--log-format json)', () => {
   let lab: Lab;
   let server: TrafficServer;
-  let watch: ResultPromise<typeof STREAM> | undefined;
-  const raw: string[] = [];
-  const events: Event[] = [];
+  let watch: WatchProcess | undefined;
+  /** Each line as the object it must be (JSON.parse throws on anything else). */
+  const events = (): Event[] => (watch?.lines ?? []).map((l) => JSON.parse(l.text) as Event);
 
   beforeAll(async () => {
     lab = await createLab(PREFIX, { links: 2 });
@@ -28,23 +26,18 @@ describe('watch log lines (--log-format json)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    watch?.kill('SIGKILL');
-    await Promise.allSettled([watch]);
+    await watch?.stop();
     server?.stop();
     await lab?.destroy();
     expect(await leftovers(PREFIX)).toEqual([]);
   }, 60_000);
 
   const waitFor = (what: string, match: (e: Event) => boolean, timeoutMs = 10_000) =>
-    pollUntil(async () => events.find(match), `${what}\n${raw.join('\n')}`, timeoutMs, 50);
+    pollUntil(async () => events().find(match), `${what}\n${watch?.text ?? ''}`, timeoutMs, 50);
 
   it('logs link state changes with their reason, applies with result and duration, and a repair, one JSON object a line', async () => {
     const config = await lab.writeConfig({ ...configFor(lab.links), health: { targets: [lab.serverAddress] } }, 'log.json');
-    watch = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config, '--log-format', 'json'], STREAM);
-    createInterface({ input: watch.stdout }).on('line', (line) => {
-      raw.push(line);
-      events.push(JSON.parse(line) as Event);
-    });
+    watch = new WatchProcess(lab, config, ['--log-format', 'json']);
     const first = await waitFor('first apply', (e) => e.event === 'apply');
     expect(first).toMatchObject({ result: 'ok', active: ['isp1', 'isp2'] });
     expect(first.durationMs).toEqual(expect.any(Number));
@@ -64,10 +57,10 @@ describe('watch log lines (--log-format json)', () => {
     // A manual apply makes every link active; watch repairs it and says so.
     await lab.mwanOk(['apply', '--config', config, '--strategy', 'round-robin']);
     expect(await waitFor('repair', (e) => e.event === 'repair')).toMatchObject({ reason: 'applied-elsewhere' });
-    watch.kill('SIGTERM');
-    expect((await watch).exitCode).toBe(0);
+    watch.signal('SIGTERM');
+    expect(await watch.exited).toBe(0);
     await waitFor('stop', (e) => e.event === 'message' && e.message === 'SIGTERM: stopping; the ruleset stays as it is', 2000);
     // Every line was one object (JSON.parse would have thrown otherwise), none spread over two.
-    expect(raw.length).toBe(events.length);
+    expect(events()).toHaveLength(watch.lines.length);
   });
 });

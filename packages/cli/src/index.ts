@@ -12,3 +12,4 @@ export type { Journal, LinkState, MwanState, Snapshot, SysctlChange } from './en
 export { BUILTIN_STRATEGIES, loadStrategy, type LoadedStrategy, type LoadOptions } from './strategy-loader.js';
 export { renderManPage, type ManPageOptions } from './man-page.js';
 export { renderBashCompletion, type CompletionOptions } from './bash-completion.js';
+export type { TraceReport } from './trace/trace-format.js';
