@@ -1,10 +1,10 @@
 /** Polls until `check` returns a value, with a deadline instead of a fixed sleep. */
 export async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await sleep(everyMs);
   }
 }

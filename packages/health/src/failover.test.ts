@@ -25,7 +25,7 @@ class SwitchProber implements Prober {
   }
 }
 
-function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise<boolean> } = {}) {
+function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise<boolean>; applying?: (clock: FakeClock) => Promise<void> } = {}) {
   const clock = new FakeClock(0);
   const prober = new SwitchProber(clock);
   const applies: { at: number; active: string[] }[] = [];
@@ -50,6 +50,7 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
         failures--;
         throw new Error('nft -f failed');
       }
+      await options.applying?.(clock);
       applies.push({ at: clock.now(), active: [...active] });
     },
     flush: async (mark) => {
@@ -216,6 +217,53 @@ describe('Failover', () => {
     await t.failover.stop();
   });
 
+  it('writes health.json, looks for a manual apply and times applies on the monotonic clock through wall-clock steps', async () => {
+    const HOUR = 3_600_000;
+    let checks = 0;
+    let stepping = false;
+    const t = setup({
+      appliedElsewhere: async () => {
+        checks++;
+        return false;
+      },
+      // An apply that takes 80 ms, during which the wall clock is set back an hour.
+      applying: async (clock) => {
+        await clock.sleep(80);
+        if (stepping) clock.stepWall(-HOUR);
+      },
+    });
+    const starting = t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    await t.clock.advance(3000);
+    await starting;
+    const counted = () => ({ files: t.files.length, checks });
+    const before = counted();
+    t.clock.stepWall(-HOUR);
+    await t.clock.advance(5000);
+    const afterBack = counted();
+    t.clock.stepWall(2 * HOUR);
+    await t.clock.advance(5000);
+    const afterForward = counted();
+    // Once a second (HEALTH_WRITE_MS) each, whatever the wall clock did: neither paused for the
+    // hour nor written at every probe after the step forward.
+    for (const [from, to] of [[before, afterBack], [afterBack, afterForward]] as const) {
+      expect(to.files - from.files).toBeGreaterThanOrEqual(4);
+      expect(to.files - from.files).toBeLessThanOrEqual(6);
+      expect(to.checks - from.checks).toBeGreaterThanOrEqual(4);
+      expect(to.checks - from.checks).toBeLessThanOrEqual(6);
+    }
+    stepping = true;
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    await t.failover.stop();
+    const applies = t.events.filter((e) => e.event === 'apply');
+    expect(applies.map((e) => [e.active, e.durationMs])).toEqual([[['isp1', 'isp2'], 80], [['isp1'], 80]]);
+    // 16 s in all, 80 ms of it the first apply before probing started, whatever the steps did to the wall clock.
+    expect(t.files.at(-1)!.links[0]).toMatchObject({ name: 'isp1', state: 'up', stateSeconds: 15.9 });
+    // What a person reads is wall time, as stepped.
+    expect(Date.parse(t.files.at(-1)!.updated)).toBeLessThan(t.clock.monotonic());
+    expect(t.files.at(-1)!.updated).toBe(new Date(t.clock.now()).toISOString());
+  });
+
   it('throws when the first apply fails, leaving nothing running', async () => {
     const t = setup({ failApplies: 1 });
     await expect(t.failover.start([link('isp1', 1)], 'c')).rejects.toThrow('nft -f failed');
@@ -259,9 +307,9 @@ describe('Failover', () => {
     expect(file).toMatchObject({ version: 1, pid: 4242, config: '/etc/mwan/mwan.json', active: ['isp1'], allDown: false, stopped: new Date(2000).toISOString() });
     expect(t.files.filter((f) => f.stopped)).toHaveLength(1);
     expect(file.links).toEqual([
-      { name: 'isp1', interface: 'wan1', mark: 1, priority: 0, checked: true, state: 'up', since: new Date(0).toISOString(), rttMs: 1, lossPercent: 0, probes: 4 },
+      { name: 'isp1', interface: 'wan1', mark: 1, priority: 0, checked: true, state: 'up', since: new Date(0).toISOString(), stateSeconds: 2, rttMs: 1, lossPercent: 0, probes: 4 },
       // Answered at 0 ms (before it died), then lost at 500, 1000 and 1500 ms: down at 1800 ms.
-      expect.objectContaining({ name: 'isp2', state: 'down', since: new Date(1800).toISOString(), rttMs: 1, lossPercent: 75, probes: 4, lastError: 'timeout' }),
+      expect.objectContaining({ name: 'isp2', state: 'down', since: new Date(1800).toISOString(), stateSeconds: 0.2, rttMs: 1, lossPercent: 75, probes: 4, lastError: 'timeout' }),
       expect.objectContaining({ name: 'spare', checked: false, state: 'up', probes: 0, lossPercent: null }),
     ]);
   });

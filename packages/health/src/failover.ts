@@ -238,14 +238,14 @@ export class Failover {
     // known yet, links start up) falls back to every link.
     const target = best ?? this.applied?.filter((n) => this.links.some((l) => l.name === n)) ?? this.links.map((l) => l.name);
     if (this.dirty || !sameSet(target, this.applied)) {
-      const started = this.deps.clock.now();
+      const started = this.deps.clock.monotonic();
       try {
         await this.deps.apply(target, repair ? { repair } : undefined);
-        const durationMs = this.deps.clock.now() - started;
+        const durationMs = Math.round(this.deps.clock.monotonic() - started);
         this.emit({ event: 'apply', result: 'ok', durationMs, active: [...target] }, `applied active links ${listOf(target)} in ${durationMs} ms`);
       } catch (error) {
         this.lastError = errorMessage(error);
-        const durationMs = this.deps.clock.now() - started;
+        const durationMs = Math.round(this.deps.clock.monotonic() - started);
         this.emit(
           { event: 'apply', result: 'failed', durationMs, active: [...target], error: this.lastError },
           `apply of active links ${listOf(target)} failed: ${this.lastError}; trying again in ${RETRY_MS / 1000} s`,
@@ -312,7 +312,8 @@ export class Failover {
   }
 
   private probed(): void {
-    const now = this.deps.clock.now();
+    // Monotonic: after a wall-clock step back, `now - lastWrite` would stay negative for as long.
+    const now = this.deps.clock.monotonic();
     // RTT and loss move with every probe: rewritten at most every HEALTH_WRITE_MS; changes write at once.
     if (now - this.lastWrite >= HEALTH_WRITE_MS) void this.writeHealth().catch(() => undefined);
     if (this.deps.appliedElsewhere && now - this.lastDriftCheck >= HEALTH_WRITE_MS) {
@@ -339,21 +340,22 @@ export class Failover {
       config: this.configPath,
       active: [...(this.applied ?? [])],
       allDown: this.allDown,
-      links: this.links.map((link) => record(link, snapshot.get(link.name))),
+      links: this.links.map((link) => record(link, snapshot.get(link.name), this.deps.clock.monotonic())),
     };
   }
 
   /** Writes one at a time, each with the state of its own moment. */
   private writeHealth(): Promise<void> {
-    this.lastWrite = this.deps.clock.now();
+    this.lastWrite = this.deps.clock.monotonic();
     const write = this.writes.then(() => this.deps.writeHealth(this.healthFile()));
     this.writes = write.catch(() => undefined);
     return write;
   }
 }
 
-function record(link: FailoverLink, health: LinkHealth | undefined): LinkHealthRecord {
+function record(link: FailoverLink, health: LinkHealth | undefined, monotonicNow: number): LinkHealthRecord {
   const loss = health ? lossPercent(health) : undefined;
+  const held = health?.sinceMonotonic;
   return {
     name: link.name,
     interface: link.interface,
@@ -362,6 +364,7 @@ function record(link: FailoverLink, health: LinkHealth | undefined): LinkHealthR
     checked: link.health.enabled,
     state: health?.state ?? 'up',
     since: new Date(health?.since ?? 0).toISOString(),
+    ...(held !== undefined ? { stateSeconds: Math.round((monotonicNow - held) / 100) / 10 } : {}),
     rttMs: health?.lastRttMs ?? null,
     lossPercent: loss === undefined ? null : Math.round(loss * 10) / 10,
     probes: health?.probes ?? 0,

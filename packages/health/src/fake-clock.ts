@@ -9,19 +9,33 @@ interface Sleeper {
 /**
  * A clock that moves only when told. `advance` wakes sleepers in time order and lets the
  * promise chains they start run to their next sleep before moving on, so code under test sees
- * exactly the times it would see for real.
+ * exactly the times it would see for real. `stepWall` moves the wall clock alone, as `date -s`
+ * or NTP's first correction does.
  */
 export class FakeClock implements Clock {
-  private time: number;
+  /** Monotonic time: what sleepers wait on. */
+  private time = MONOTONIC_ORIGIN;
+  /** Wall time minus monotonic time. */
+  private wallOffset: number;
   private seq = 0;
   private sleepers: Sleeper[] = [];
 
+  /** `start`: the wall time at the start. */
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.time = start;
+    this.wallOffset = start - MONOTONIC_ORIGIN;
   }
 
   now(): number {
+    return this.time + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.time;
+  }
+
+  /** Sets the wall clock `ms` forward (back when negative); no sleeper notices. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -65,6 +79,12 @@ export class FakeClock implements Clock {
     return this.sleepers.length;
   }
 }
+
+/**
+ * The monotonic clock's value at the start: neither 0 nor the wall time, so code that mixes the
+ * two clocks up, or takes a monotonic reading for a date, shows in tests.
+ */
+const MONOTONIC_ORIGIN = 7_000_000;
 
 /** Lets every promise chain that can run without time passing run. */
 async function settle(): Promise<void> {

@@ -29,6 +29,11 @@ export interface LinkHealthRecord {
   checked: boolean;
   state: LinkState;
   since: string;
+  /**
+   * Seconds in `state` at `updated`, on the monotonic clock: right after a wall-clock step,
+   * when `updated` minus `since` is off by the step.
+   */
+  stateSeconds?: number;
   /** Last answered probe's round-trip time. */
   rttMs: number | null;
   /** Percent of the last (up to 20) probe rounds that got no answer. */

@@ -9,6 +9,11 @@ export interface LinkHealth {
   state: LinkState;
   /** When the state last changed (ms since the epoch; the monitor's start for the first state). */
   since: number;
+  /**
+   * The same moment on the monotonic clock, set by the monitor: how long the state has held,
+   * whatever the wall clock did since (`since` is for people to read).
+   */
+  sinceMonotonic?: number;
   /** Consecutive failed probe rounds; reset by a success. */
   failures: number;
   /** Consecutive successful probe rounds; reset by a failure. */

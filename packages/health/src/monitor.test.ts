@@ -53,6 +53,41 @@ describe('HealthMonitor', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('keeps its schedule through wall-clock steps: probing neither pauses nor bursts, hysteresis counts the same rounds', async () => {
+    const HOUR = 3_600_000;
+    const clock = new FakeClock(Date.UTC(2026, 5, 1));
+    const origin = clock.monotonic();
+    // The wall clock is stepped while a probe is in flight (between the round's start and its
+    // sleep), the moment where a schedule kept on wall time goes wrong: back an hour, forward three
+    // hours, back ten years (a board without a battery before NTP).
+    const steps = new Map([[2, -HOUR], [5, 3 * HOUR], [8, -87_600 * HOUR]]);
+    const sent: { link: string; at: number }[] = [];
+    const prober: Prober = {
+      probe: async (l) => {
+        sent.push({ link: l.name, at: clock.monotonic() - origin });
+        const dead = l.name === 'b' && clock.monotonic() - origin >= 4000;
+        await clock.sleep(dead ? l.health.timeout * 1000 : 1);
+        const step = l.name === 'a' ? steps.get(sent.filter((s) => s.link === 'a').length - 1) : undefined;
+        if (step !== undefined) clock.stepWall(step);
+        return dead ? { ok: false, error: 'timeout' } : { ok: true, rttMs: 1 };
+      },
+    };
+    const changes: LinkChange[] = [];
+    const monitor = new HealthMonitor({ clock, prober, onChange: (c) => changes.push(c) });
+    monitor.start([link('a'), link('b')]);
+    await clock.advance(6000);
+    await monitor.stop();
+    const at = (name: string) => sent.filter((s) => s.link === name).map((s) => s.at);
+    const cadence = Array.from({ length: 13 }, (_, i) => i * 500);
+    expect(at('a')).toEqual(cadence);
+    expect(at('b')).toEqual(cadence);
+    // b dies at 4 s: its probes at 4.0, 4.5 and 5.0 s fail, the third known at 5.3 s. The change
+    // is stamped with the wall clock as stepped, for the person reading health.json.
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ link: 'b', to: 'down', reason: { kind: 'failures', count: 3 } });
+    expect(changes[0].at).toBe(Date.UTC(2026, 5, 1) + 5300 + 2 * HOUR - 87_600 * HOUR);
+  });
+
   it('keeps its cadence through failures, and holds down links flapping at many periods', async () => {
     const { clock, prober, monitor } = setup((name, now) => now < 1000);
     monitor.start([link('a')]);

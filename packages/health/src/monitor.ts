@@ -43,10 +43,11 @@ export class HealthMonitor {
   start(links: readonly ProbedLink[], keep: ReadonlyMap<string, LinkHealth> = new Map()): void {
     if (this.controller) throw new Error('the health monitor is already running');
     const now = this.deps.clock.now();
+    const sinceMonotonic = this.deps.clock.monotonic();
     this.links = [...links];
     this.health = new Map(links.map((link) => {
       const kept = keep.get(link.name);
-      return [link.name, kept && link.health.enabled ? kept : initialHealth(now)];
+      return [link.name, kept && link.health.enabled ? kept : { ...initialHealth(now), sinceMonotonic }];
     }));
     const controller = new AbortController();
     this.controller = controller;
@@ -73,11 +74,12 @@ export class HealthMonitor {
     const { clock } = this.deps;
     const intervalMs = link.health.interval * 1000;
     while (!signal.aborted) {
-      const started = clock.now();
+      // Monotonic: on the wall clock, a step back by an hour would make this sleep an hour.
+      const started = clock.monotonic();
       const outcome = await this.probe(link, signal);
       if (signal.aborted) return;
       this.record(link, outcome);
-      await clock.sleep(started + intervalMs - clock.now(), signal);
+      await clock.sleep(started + intervalMs - clock.monotonic(), signal);
     }
   }
 
@@ -99,7 +101,9 @@ export class HealthMonitor {
 
   private record(link: ProbedLink, outcome: ProbeOutcome): void {
     const before = this.health.get(link.name) ?? initialHealth(this.deps.clock.now());
-    const { health, change } = observe(before, outcome, link.health, this.deps.clock.now());
+    const observed = observe(before, outcome, link.health, this.deps.clock.now());
+    const { change } = observed;
+    const health = change ? { ...observed.health, sinceMonotonic: this.deps.clock.monotonic() } : observed.health;
     this.health.set(link.name, health);
     this.deps.onProbe?.(link.name, health);
     if (change) this.deps.onChange?.({ ...change, link: link.name, health });

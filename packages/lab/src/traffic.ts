@@ -72,10 +72,10 @@ class LineReader {
 
   /** Removes and returns the next line, waiting up to `timeoutMs`. */
   async next(timeoutMs: number, what: string): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (this.lines.length === 0) {
       if (this.ended) throw new Error(`${what}: the process ended`);
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`${what}: no answer within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -90,10 +90,10 @@ class LineReader {
 
   /** Waits until `predicate` holds for the lines read so far. */
   async until(predicate: (lines: readonly string[]) => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (!predicate(this.lines)) {
       if (this.ended) throw new Error(`${what}: the process ended`);
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`${what}: not within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

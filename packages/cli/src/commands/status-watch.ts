@@ -34,7 +34,7 @@ export async function statusWatch(ctx: CliContext, globals: GlobalOptions, inter
     const health = await readWatchHealth(globals.runDir).catch(() => null);
     const result = await source.read({ runDir: globals.runDir, configPath: globals.config, health: health?.running ? health : null, daemon: null, carry });
     carry = result.carry;
-    return { at: Date.now(), snapshot: result.snapshot };
+    return { at: Date.now(), monotonicMs: performance.now(), snapshot: result.snapshot };
   };
 
   let stop: () => void = () => {};

@@ -88,11 +88,13 @@ async function trace(ctx: CliContext, runDir: string, json: boolean, options: Tr
       if (last) stop();
     });
   };
+  // Ages are measured on the monotonic clock: a wall-clock step would give up on every
+  // connection at once, or on none.
   createInterface({ input: monitor.stdout }).on('line', (line) => {
-    for (const conn of assembler.feed(line, Date.now())) report(conn);
+    for (const conn of assembler.feed(line, performance.now())) report(conn);
   });
   const expiry = setInterval(() => {
-    for (const conn of assembler.expire(Date.now())) report(conn);
+    for (const conn of assembler.expire(performance.now())) report(conn);
   }, 250);
 
   try {

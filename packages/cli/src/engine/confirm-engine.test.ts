@@ -108,6 +108,7 @@ describe('apply --confirm', () => {
     const sleeps: number[] = [];
     const result = await r.confirmEngine.runTimer(r.runDir, token, {
       now: () => clock,
+      monotonic: () => clock,
       sleep: async (ms) => {
         sleeps.push(ms);
         clock += ms;
@@ -117,6 +118,31 @@ describe('apply --confirm', () => {
     });
     expect(sleeps).toEqual([400, 400, 200]);
     expect(result.outcome).toBe('reverted');
+  });
+
+  it('reverts on time whatever the wall clock does once the deadline is seen: stepped back an hour or forward a day', async () => {
+    for (const step of [-3_600_000, 86_400_000]) {
+      const r = router();
+      await r.apply(THREE(), { confirmSeconds: 30 });
+      const { token, deadline } = (await readPendingConfirm(r.runDir))!;
+      let monotonic = 1_000_000;
+      let wall = Date.parse(deadline) - 1000;
+      const sleeps: number[] = [];
+      const result = await r.confirmEngine.runTimer(r.runDir, token, {
+        now: () => wall,
+        monotonic: () => monotonic,
+        sleep: async (ms) => {
+          // The step comes during the first wait, as `date -s` would.
+          if (!sleeps.length) wall += step;
+          sleeps.push(ms);
+          wall += ms;
+          monotonic += ms;
+        },
+        pollMs: 400,
+        lockWaitSeconds: 0,
+      });
+      expect({ step, sleeps, outcome: result.outcome }).toEqual({ step, sleeps: [400, 400, 200], outcome: 'reverted' });
+    }
   });
 
   it('a second --confirm takes over: the first timer stands down, the revert goes back before the first', async () => {

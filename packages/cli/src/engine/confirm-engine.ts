@@ -28,7 +28,11 @@ export interface TimerOptions {
   pollMs?: number;
   /** How long the revert waits for another mwan holding the lock. */
   lockWaitSeconds?: number;
+  /** Wall time, ms since the epoch: what the deadline in confirm.json is written in. */
   now?: () => number;
+  /** A monotonic clock in ms (default performance.now()): what the wait is measured on. */
+  monotonic?: () => number;
+  /** Waits `ms` of monotonic time. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -64,15 +68,22 @@ export class ConfirmEngine {
    * The timer: watches confirm.json until it is gone or belongs to another apply (confirmed, or
    * a later `--confirm` took over), or until its deadline, then reverts. The deadline is read
    * each time, since the apply sets it once its change is complete.
+   *
+   * The deadline is wall time, for the person who reads it; the wait is not: a deadline is turned
+   * into a point on the monotonic clock when first seen (within `pollMs` of being written), so a
+   * wall-clock step after that neither holds the revert off for an hour nor brings it forward.
    */
   async runTimer(runDir: string, token: string, options: TimerOptions = {}): Promise<TimerOutcome> {
     const now = options.now ?? Date.now;
+    const monotonic = options.monotonic ?? (() => performance.now());
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const pollMs = options.pollMs ?? 250;
+    let anchored: { deadline: string; at: number } | undefined;
     for (;;) {
       const pending = await readPendingConfirm(runDir);
       if (pending?.token !== token) return { outcome: 'confirmed' };
-      const left = Date.parse(pending.deadline) - now();
+      if (anchored?.deadline !== pending.deadline) anchored = { deadline: pending.deadline, at: monotonic() + Date.parse(pending.deadline) - now() };
+      const left = anchored.at - monotonic();
       if (left <= 0) {
         const report = await this.revert(runDir, token, options.lockWaitSeconds ?? 60);
         return report ? { outcome: 'reverted', report } : { outcome: 'confirmed' };

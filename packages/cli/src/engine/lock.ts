@@ -38,7 +38,8 @@ export async function acquireLock(runDir: string, options: LockOptions): Promise
   const pid = options.pid ?? process.pid;
   const isAlive = options.isAlive ?? processAlive;
   const path = lockPath(runDir);
-  const deadline = Date.now() + Math.max(0, options.waitSeconds) * 1000;
+  // Monotonic: a wall-clock step must not make --wait last an hour, or nothing.
+  const deadline = performance.now() + Math.max(0, options.waitSeconds) * 1000;
   await ensureDir(runDir);
   for (;;) {
     if (await tryCreate(runDir, path, pid)) return { path, release: () => release(path, pid) };
@@ -48,7 +49,7 @@ export async function acquireLock(runDir: string, options: LockOptions): Promise
       await takeOverStale(runDir, path, holder);
       continue;
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       throw runtimeError(`another mwan (pid ${holder}) holds ${path}; waited ${options.waitSeconds} s (see --wait)`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

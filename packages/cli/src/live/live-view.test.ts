@@ -7,7 +7,8 @@ const link = (name: string, newConnections: number, rxBytes: number, txBytes: nu
   interfaceCounters: { rxPackets: 0, rxBytes, txPackets: 0, txBytes }, conntrackEntries: 3, active: true,
   health: { checked: true, up: true, stateSeconds: 5, rttMs: 0.4, lossPercent: 0 }, ...extra,
 });
-const sample = (at: number, links: LinkSample[]): LiveSample => ({ at, snapshot: { tableLoaded: true, links, daemon: null } satisfies MetricsSnapshot });
+/** `at` on both clocks; `wallStep`: how far the wall clock was set since the view started. */
+const sample = (at: number, links: readonly LinkSample[], wallStep = 0): LiveSample => ({ at: at + wallStep, monotonicMs: 5_000_000 + at, snapshot: { tableLoaded: true, links, daemon: null } satisfies MetricsSnapshot });
 
 describe('the live view', () => {
   const first = sample(0, [link('isp1', 100, 0, 0), link('isp2', 100, 0, 0)]);
@@ -22,6 +23,16 @@ describe('the live view', () => {
     expect(frame.intervalSeconds).toBe(1);
     expect(frame.links[0]).toMatchObject({ newConnections: 1, share: 0.25, newConnectionsSinceStart: 31, shareSinceStart: 31 / 84, bitsInPerSecond: 1_000_000, bitsOutPerSecond: 100_000 });
     expect(frame.links[1]).toMatchObject({ state: 'down', reason: 'probes failing (timeout)', newConnections: 3, share: 0.75, lossPercent: 35 });
+  });
+
+  it('measures intervals and rates on the monotonic clock: a wall-clock step between readings changes neither', () => {
+    const stepped = (wallStep: number) => liveFrame(first, sample(9000, previous.snapshot.links, wallStep), sample(10_000, current.snapshot.links, wallStep));
+    const plain = liveFrame(first, previous, current);
+    for (const wallStep of [-3_600_000, 3_600_000]) {
+      const frame = stepped(wallStep);
+      expect({ ...frame, time: plain.time }).toEqual(plain);
+      expect(frame.time).toBe(new Date(10_000 + wallStep).toISOString());
+    }
   });
 
   it('formats one line per link under a head line (golden)', () => {

@@ -2,7 +2,10 @@ import type { MetricsSnapshot } from '../metrics/exposition.js';
 
 /** One reading, with when it was taken. */
 export interface LiveSample {
+  /** Wall time (ms since the epoch), shown. */
   at: number;
+  /** The monotonic clock (ms), for intervals and rates: a wall-clock step between readings changes neither. */
+  monotonicMs: number;
   snapshot: MetricsSnapshot;
 }
 
@@ -40,7 +43,7 @@ export interface LiveFrame {
 
 /** What changed between readings: shares of new connections and bit rates. Pure. */
 export function liveFrame(first: LiveSample, previous: LiveSample, current: LiveSample): LiveFrame {
-  const dt = (current.at - previous.at) / 1000;
+  const dt = (current.monotonicMs - previous.monotonicMs) / 1000;
   const find = (sample: LiveSample, name: string) => sample.snapshot.links.find((l) => l.name === name);
   const delta = (a: number | null | undefined, b: number | null | undefined) => (a === null || a === undefined || b === null || b === undefined ? null : Math.max(0, b - a));
   const rows = current.snapshot.links.map((link) => {
@@ -61,7 +64,7 @@ export function liveFrame(first: LiveSample, previous: LiveSample, current: Live
   return {
     time: new Date(current.at).toISOString(),
     intervalSeconds: dt,
-    sinceStartSeconds: (current.at - first.at) / 1000,
+    sinceStartSeconds: (current.monotonicMs - first.monotonicMs) / 1000,
     tableLoaded: current.snapshot.tableLoaded,
     links: rows.map(({ link, interval, sinceStart, rx, tx }) => {
       const health = link.health;

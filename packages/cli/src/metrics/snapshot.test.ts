@@ -37,6 +37,20 @@ describe('metrics snapshot', () => {
     expect(snapshot.links[1]).toMatchObject({ active: false, health: null });
   });
 
+  it('counts seconds in state from the daemon\'s monotonic figure when the file has one: a wall-clock step does not move them', () => {
+    // The link went down at wall 1000 and has held 3 s by the write at 4000; then the wall clock
+    // was set back an hour: `since` alone would give 0 s, or an hour more after a step forward.
+    const file = (updated: number): HealthFile => ({
+      version: 1, pid: 1, updated: new Date(updated).toISOString(), config: '', active: ['isp1'], allDown: false,
+      links: [{ name: 'isp1', interface: 'eth1', mark: 1, priority: 0, checked: true, state: 'down', since: new Date(1000).toISOString(), stateSeconds: 3, rttMs: null, lossPercent: 50, probes: 9 }],
+    });
+    const HOUR = 3_600_000;
+    const at = (updated: number, now: number) => buildSnapshot(kernel(7, 1, 1), { links, health: file(updated), daemon: null, now }, {}).snapshot.links[0]?.health?.stateSeconds;
+    expect(at(4000, 4500)).toBe(3.5);
+    expect(at(4000 - HOUR, 4500 - HOUR)).toBe(3.5);
+    expect(at(4000 + HOUR, 4500 + HOUR)).toBe(3.5);
+  });
+
   it('reads nft, ip and conntrack output', () => {
     const nft = '{"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "mwan", "handle": 9}}, {"counter": {"family": "inet", "name": "isp1", "table": "mwan", "handle": 2, "packets": 42, "bytes": 2520}}]}';
     expect(parseNftTable(nft)).toEqual({ tableHandle: 9, counters: { isp1: 42 } });

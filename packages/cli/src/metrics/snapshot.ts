@@ -1,5 +1,5 @@
 import { counterName } from '@mwan/core';
-import type { HealthFile } from '@mwan/health';
+import type { HealthFile, LinkHealthRecord } from '@mwan/health';
 import { carryAll, type CarryState } from './counter-carry.js';
 import type { DaemonSample, LinkSample, MetricsSnapshot } from './exposition.js';
 import type { KernelSample } from './kernel-sample.js';
@@ -27,6 +27,16 @@ const INTERFACE_FIELDS = ['rxPackets', 'rxBytes', 'txPackets', 'txBytes'] as con
  * table swap or a re-created interface only moves the offset). Pure: the carry state goes in and
  * comes out.
  */
+/**
+ * A file that says how long the state had held at its `updated` (on the daemon's monotonic clock)
+ * is off by a wall-clock step for at most the second until its next write; `since` alone would
+ * be off by it until the state changes.
+ */
+function stateSeconds(record: LinkHealthRecord, health: HealthFile | null, now: number): number {
+  if (record.stateSeconds !== undefined && health) return record.stateSeconds + Math.max(0, (now - Date.parse(health.updated)) / 1000);
+  return Math.max(0, (now - Date.parse(record.since)) / 1000);
+}
+
 export function buildSnapshot(kernel: KernelSample, input: SnapshotInput, carry: CarryState): { snapshot: MetricsSnapshot; carry: CarryState } {
   const readings: Record<string, { source: string; value: number }> = {};
   for (const link of input.links) {
@@ -56,7 +66,7 @@ export function buildSnapshot(kernel: KernelSample, input: SnapshotInput, carry:
         ? {
             checked: record.checked,
             up: record.state === 'up',
-            stateSeconds: Math.max(0, (input.now - Date.parse(record.since)) / 1000),
+            stateSeconds: stateSeconds(record, input.health, input.now),
             rttMs: record.rttMs,
             lossPercent: record.lossPercent,
             ...(record.lastError !== undefined ? { lastError: record.lastError } : {}),
