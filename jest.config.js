@@ -5,7 +5,7 @@ const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   setupFiles: ['reflect-metadata'],
   moduleNameMapper: {
-    '^@mwan/(core|iproute2|cli|lab|health)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@mwan/(core|iproute2|engine|cli|lab|health)$': '<rootDir>/packages/$1/src/index.ts',
     '^@mwan/strategy-(.+)$': '<rootDir>/strategies/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

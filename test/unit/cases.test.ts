@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { container as rootContainer } from 'tsyringe';
+import { wire } from '@mwan/cli';
 import { main } from '@mwan/cli';
 import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS, type FakeKernelOptions } from '@mwan/iproute2';
 
@@ -37,7 +38,7 @@ async function runCase(dir: string): Promise<CaseResult> {
   const kernel = new FakeKernel(existsSync(kernelFile) ? (JSON.parse(readFileSync(kernelFile, 'utf8')) as FakeKernelOptions) : {});
   const runner = new RecordingRunner(kernel.respond);
   kernel.recorder = runner;
-  const container = rootContainer.createChildContainer();
+  const container = wire(rootContainer.createChildContainer());
   container.register(RUNNER, { useValue: runner });
   container.register(SYSCTLS, { useValue: kernel });
   const runDir = mkdtempSync(join(tmpdir(), 'mwan-case-'));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { container as rootContainer } from 'tsyringe';
+import { wire } from '@mwan/cli';
 import { createProgram, main, renderManPage } from '@mwan/cli';
 import { buildModel, renderSysctls, sysctlName } from '@mwan/core';
 import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
@@ -25,7 +26,7 @@ describe('packaging/mwan.service', () => {
       // `man mwan(8)` for Documentation=: the page the package installs, rendered here.
       writeFileSync(join(dir, 'mwan.service'), unit.replaceAll('/usr/bin/mwan', bin));
       mkdirSync(join(dir, 'man', 'man8'), { recursive: true });
-      const program = createProgram({ container: rootContainer.createChildContainer(), io: { out: () => {}, err: () => {} }, env: {} });
+      const program = createProgram({ container: wire(rootContainer.createChildContainer()), io: { out: () => {}, err: () => {} }, env: {} });
       writeFileSync(join(dir, 'man', 'man8', 'mwan.8'), renderManPage(program, { date: '2026-01-01' }));
       const result = await execa('systemd-analyze', ['verify', join(dir, 'mwan.service')], { reject: false, env: { MANPATH: join(dir, 'man') } });
       expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: '' });
@@ -47,7 +48,7 @@ describe('packaging/mwan.service', () => {
     const argv = args.map((a) => (a === '/etc/mwan/mwan.json' ? missing : a === '/run/mwan' ? join(tmpdir(), `mwan-unit-run-${process.pid}`) : a));
     expect(argv).toContain(missing);
     const kernel = new FakeKernel();
-    const container = rootContainer.createChildContainer();
+    const container = wire(rootContainer.createChildContainer());
     container.register(RUNNER, { useValue: new RecordingRunner(kernel.respond) });
     container.register(SYSCTLS, { useValue: kernel });
     let err = '';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DependencyContainer } from 'tsyringe';
 import { DEFAULT_CONFIG_PATH } from '@mwan/core';
-import { resolveRunDir } from './engine/run-dir.js';
+import { resolveRunDir } from '@mwan/engine';
 
 /** Where the CLI writes; tests capture it instead of the process streams. */
 export interface CliIo {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
+import { wire } from './container.js';
 import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
 import { main } from './main.js';
 
@@ -13,7 +14,7 @@ writeFileSync(config, JSON.stringify({ lan: ['eth0'], links: [{ name: 'isp1', in
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const kernel = new FakeKernel();
-  const container = rootContainer.createChildContainer();
+  const container = wire(rootContainer.createChildContainer());
   container.register(RUNNER, { useValue: new RecordingRunner(kernel.respond) });
   container.register(SYSCTLS, { useValue: kernel });
   let out = '';

@@ -6,13 +6,14 @@ import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { CommanderError, type Command } from 'commander';
 import { container as rootContainer } from 'tsyringe';
+import { wire } from './container.js';
 import { renderBashCompletion } from './bash-completion.js';
 import { renderManPage, subcommands } from './man-page.js';
 import { createProgram } from './program.js';
 
 /** A fresh program (parsing leaves state behind) whose output goes to `out`. */
 function program(out: (text: string) => void = () => {}): Command {
-  return createProgram({ container: rootContainer.createChildContainer(), io: { out, err: () => {} }, env: {} });
+  return createProgram({ container: wire(rootContainer.createChildContainer()), io: { out, err: () => {} }, env: {} });
 }
 
 /** What `mwan --help` and `mwan <command> --help` print, by command ('' for the program). */

@@ -1,6 +1,6 @@
 import type { Command, Help } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '@mwan/core';
-import { DEFAULT_RUN_DIR } from './engine/run-dir.js';
+import { DEFAULT_RUN_DIR } from '@mwan/engine';
 
 export interface ManPageOptions {
   /** The date in the page's title line (YYYY-MM-DD): the package's changelog date, so builds are reproducible. */

@@ -14,7 +14,7 @@ import { traceCommand } from './commands/trace.js';
 import { useCommand } from './commands/use.js';
 import { watchCommand } from './commands/watch.js';
 import type { CliContext } from './context.js';
-import { DEFAULT_RUN_DIR } from './engine/run-dir.js';
+import { DEFAULT_RUN_DIR } from '@mwan/engine';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -1,13 +1,11 @@
-import { inject, injectable } from 'tsyringe';
-import { RUNNER, type Runner } from '@mwan/iproute2';
+import type { Runner } from '@mwan/iproute2';
 import { parsePing, pingArgs } from './ping-probe.js';
 import { combineOutcomes, type ProbedLink, type ProbeOutcome, type Prober } from './probe.js';
 import { parseSocat, socatArgs } from './tcp-probe.js';
 
 /** Probes through the real system: ping or socat via the Runner, every target at once. */
-@injectable()
 export class SystemProber implements Prober {
-  constructor(@inject(RUNNER) private readonly runner: Runner) {}
+  constructor(private readonly runner: Runner) {}
 
   async probe(link: ProbedLink): Promise<ProbeOutcome> {
     const { health } = link;

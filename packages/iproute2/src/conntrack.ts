@@ -1,11 +1,9 @@
-import { inject, injectable } from 'tsyringe';
 import { runtimeError } from '@mwan/core';
-import { RUNNER, type Runner } from './runner.js';
+import type { Runner } from './runner.js';
 
 /** conntrack(8) by connection mark: the mark says which link a connection was given. */
-@injectable()
 export class Conntrack {
-  constructor(@inject(RUNNER) private readonly runner: Runner) {}
+  constructor(private readonly runner: Runner) {}
 
   /**
    * Deletes the entries carrying `mark` (in the bits of `mask`); returns how many (at least). None at all is not a

@@ -1,11 +1,9 @@
 import { execa } from 'execa';
-import { injectable } from 'tsyringe';
 import { commandFailed, type Runner, type RunOptions, type RunResult } from './runner.js';
 
 /** No command mwan runs should take long; a hung one must not hold the lock forever. */
 const TIMEOUT_MS = 60_000;
 
-@injectable()
 export class ExecaRunner implements Runner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const result = await execa(file, args, {

@@ -1,10 +1,9 @@
-import { inject, injectable } from 'tsyringe';
 import { MwanError, runtimeError } from '@mwan/core';
 import type { InterfaceFacts } from '@mwan/core';
 import { interfaceFacts, type KernelInterface } from './kernel-interfaces.js';
 import type { KernelRoute } from './kernel-routes.js';
 import type { KernelRule } from './kernel-rules.js';
-import { commandLine, RUNNER, type Runner } from './runner.js';
+import { commandLine, type Runner } from './runner.js';
 
 /** A command of a batch that failed, and what ip said about it. */
 export interface IpFailure {
@@ -16,9 +15,8 @@ export interface IpFailure {
  * Reads routing state from the kernel as it is, and changes it. Changes of one step go through
  * one `ip -batch -` process: 64 links are 130 commands, and a process each would dominate an apply.
  */
-@injectable()
 export class IpRoute2 {
-  constructor(@inject(RUNNER) private readonly runner: Runner) {}
+  constructor(private readonly runner: Runner) {}
 
   async rules(): Promise<KernelRule[]> {
     return this.json<KernelRule[]>(['-N', '-json', 'rule', 'show']);

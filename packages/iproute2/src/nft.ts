@@ -1,6 +1,5 @@
-import { inject, injectable } from 'tsyringe';
 import { NFT_FAMILY, NFT_TABLE, runtimeError } from '@mwan/core';
-import { RUNNER, type Runner } from './runner.js';
+import type { Runner } from './runner.js';
 
 const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
 
@@ -13,9 +12,8 @@ export interface CounterValue {
  * The nft side: only `table inet mwan` is ever named. A load is one `nft -f` transaction, so the
  * table is replaced whole or not at all.
  */
-@injectable()
 export class NftTable {
-  constructor(@inject(RUNNER) private readonly runner: Runner) {}
+  constructor(private readonly runner: Runner) {}
 
   /** `nft -c`: parses and checks against the kernel, changes nothing. */
   async check(text: string): Promise<void> {

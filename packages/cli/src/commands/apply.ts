@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { hex } from '@mwan/core';
 import { globalOptions, type CliContext } from '../context.js';
-import { ApplyEngine, type ApplyReport } from '../engine/apply-engine.js';
+import { ApplyEngine, type ApplyReport } from '@mwan/engine';
 import { DEFAULT_WAIT_SECONDS, parseConfirmSeconds, parseSeconds } from '../parse-options.js';
 
 export function applyCommand(ctx: CliContext): Command {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { NftTable } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
-import { loadDesired } from '../engine/desired.js';
+import { loadDesired } from '@mwan/engine';
 
 export function checkCommand(ctx: CliContext): Command {
   return new Command('check')

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { globalOptions, type CliContext } from '../context.js';
-import { ConfirmEngine } from '../engine/confirm-engine.js';
+import { ConfirmEngine } from '@mwan/engine';
 
 /**
  * Not for people: the detached process `apply --confirm` starts. It waits for the deadline in

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { globalOptions, type CliContext } from '../context.js';
-import { ConfirmEngine } from '../engine/confirm-engine.js';
+import { ConfirmEngine } from '@mwan/engine';
 import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
 
 export function confirmCommand(ctx: CliContext): Command {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { globalOptions, type CliContext } from '../context.js';
-import { DownEngine } from '../engine/down-engine.js';
+import { DownEngine } from '@mwan/engine';
 import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
 
 export function downCommand(ctx: CliContext): Command {

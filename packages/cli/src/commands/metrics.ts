@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { processAlive } from '../engine/lock.js';
-import { ensureDir } from '../engine/run-dir.js';
+import { processAlive, ensureDir } from '@mwan/engine';
 import { globalOptions, type CliContext } from '../context.js';
 import { renderExposition } from '../metrics/exposition.js';
 import { readMetricsFile, writeMetricsFile } from '../metrics/metrics-file.js';

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { renderIpCommands } from '@mwan/core';
 import { globalOptions, type CliContext } from '../context.js';
-import { loadDesired, marksOf } from '../engine/desired.js';
-import { readState } from '../engine/state-file.js';
+import { loadDesired, marksOf, readState } from '@mwan/engine';
 
 export function renderCommand(ctx: CliContext): Command {
   return new Command('render')

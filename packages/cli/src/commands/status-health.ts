@@ -1,5 +1,5 @@
 import { readHealthFile, type HealthFile } from '@mwan/health';
-import { processAlive } from '../engine/lock.js';
+import { processAlive } from '@mwan/engine';
 
 /** What `mwan status` adds from health.json: the watch daemon's view of each link. */
 export interface WatchHealth extends HealthFile {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { hex } from '@mwan/core';
 import { globalOptions, type CliContext } from '../context.js';
-import { StatusEngine, type StatusReport } from '../engine/status-engine.js';
+import { StatusEngine, type StatusReport } from '@mwan/engine';
 import { describeHealth, readWatchHealth } from './status-health.js';
 import { parseInterval, statusWatch } from './status-watch.js';
 

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { globalOptions, type CliContext } from '../context.js';
-import { listStrategies, type StrategyListing } from '../strategy-loader.js';
+import { listStrategies, type StrategyListing } from '@mwan/engine';
 
 /** Option names with their allowed values or type, from a strategy's JSON Schema. */
 function describeOptions(schema: unknown): string {

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { errorMessage, NFT_FAMILY, NFT_TABLE, runtimeError } from '@mwan/core';
 import { RUNNER, type Runner } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
-import { readState } from '../engine/state-file.js';
+import { readState } from '@mwan/engine';
 import { formatTrace, toReport, type TraceLink } from '../trace/trace-format.js';
 import { connectionKey, natAddressFromConntrack, TraceAssembler, type TracedConnection } from '../trace/trace-parser.js';
 import { handleFromEcho, traceRule, type TraceFilter } from '../trace/trace-rule.js';

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { activeLinks, buildModel, errorMessage, loadConfigFile, MwanError, NFT_FAMILY, NFT_TABLE, runtimeError } from '@mwan/core';
 import { RUNNER, type Runner } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
-import { readState } from '../engine/state-file.js';
+import { readState } from '@mwan/engine';
 import { ExitCode } from '../exit-code.js';
 import { UseCgroup } from '../use/cgroup.js';
 import { USE_CHAIN_SPEC, useChain, useRule } from '../use/use-rule.js';

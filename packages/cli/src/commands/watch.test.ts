@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { container as rootContainer } from 'tsyringe';
+import { wire } from '../container.js';
 import { buildModel, loadConfigFile, render } from '@mwan/core';
 import { CLOCK, FakeClock, HOOK_RUNNER, PROBER, type HookRunner, type ProbedLink, type ProbeOutcome, type Prober } from '@mwan/health';
 import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
@@ -59,7 +60,7 @@ function start(name: string) {
   const signals = new EventEmitter();
   const hooks: Record<string, string>[] = [];
   const hookRunner: HookRunner = { run: async (path, env) => { hooks.push({ path, ...env }); return { exitCode: 0, output: '' }; } };
-  const container = rootContainer.createChildContainer();
+  const container = wire(rootContainer.createChildContainer());
   container.register(RUNNER, { useValue: runner });
   container.register(SYSCTLS, { useValue: kernel });
   container.register(CLOCK, { useValue: clock });
@@ -197,7 +198,7 @@ describe('mwan watch', () => {
     await until('health.json with the backup tier', () => activeInHealth() === 'backup');
 
     const status: string[] = [];
-    const container = rootContainer.createChildContainer();
+    const container = wire(rootContainer.createChildContainer());
     container.register(RUNNER, { useValue: new RecordingRunner(w.kernel.respond) });
     container.register(SYSCTLS, { useValue: w.kernel });
     const code = await main(['status', '--config', w.config, '--run-dir', w.dir], { container, env: {}, io: { out: (t) => status.push(t), err: (t) => status.push(t) } });

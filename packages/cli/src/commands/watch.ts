@@ -8,10 +8,7 @@ import {
 import { Conntrack } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
 import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
-import { ApplyEngine } from '../engine/apply-engine.js';
-import { loadDesired, marksOf } from '../engine/desired.js';
-import { processAlive } from '../engine/lock.js';
-import { readState } from '../engine/state-file.js';
+import { ApplyEngine, loadDesired, marksOf, processAlive, readState } from '@mwan/engine';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { parseListenAddress, type ListenAddress } from '../metrics/listen-address.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';

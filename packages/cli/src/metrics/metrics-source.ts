@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
-import { inject, injectable } from 'tsyringe';
 import { buildModel, loadConfigFile, MwanError } from '@mwan/core';
 import type { HealthFile } from '@mwan/health';
-import { RUNNER, type Runner } from '@mwan/iproute2';
-import { marksOf } from '../engine/desired.js';
-import { readState } from '../engine/state-file.js';
+import type { Runner } from '@mwan/iproute2';
+import { marksOf, readState } from '@mwan/engine';
 import type { CarryState } from './counter-carry.js';
 import type { DaemonSample, MetricsSnapshot } from './exposition.js';
 import { readKernelSample } from './kernel-sample.js';
@@ -25,9 +23,8 @@ export interface MetricsRequest {
  * One reading for metrics and the live view: the links of the last apply (state.json; the
  * config's when never applied), their tiers, and the kernel's counters, carried.
  */
-@injectable()
 export class MetricsSource {
-  constructor(@inject(RUNNER) private readonly runner: Runner) {}
+  constructor(private readonly runner: Runner) {}
 
   async read(request: MetricsRequest, options: { countersOnly?: boolean } = {}): Promise<{ snapshot: MetricsSnapshot; carry: CarryState; links: MetricsLink[] }> {
     const { links, mask } = await this.links(request);

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { runtimeError } from '@mwan/core';
-import { processAlive } from '../engine/lock.js';
+import { processAlive } from '@mwan/engine';
 
 /** Where nft 1.0.6 resolves `socket cgroupv2` paths: always under this directory. */
 export const NFT_CGROUP_BASE = '/sys/fs/cgroup';

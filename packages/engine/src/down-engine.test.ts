@@ -2,10 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { container as rootContainer } from 'tsyringe';
-import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS, type KernelRoute, type KernelRule } from '@mwan/iproute2';
-import { ApplyEngine } from './apply-engine.js';
-import { DownEngine } from './down-engine.js';
+import { FakeKernel, RecordingRunner, type KernelRoute, type KernelRule } from '@mwan/iproute2';
+import { createEngines } from './engines.js';
 import { statePath } from './run-dir.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-down-'));
@@ -27,14 +25,12 @@ function router(name: string) {
     sysctls: { 'net/ipv4/ip_forward': '0' },
   });
   const runner = new RecordingRunner(kernel.respond);
-  const container = rootContainer.createChildContainer();
-  container.register(RUNNER, { useValue: runner });
-  container.register(SYSCTLS, { useValue: kernel });
+  const engines = createEngines({ runner, sysctls: kernel });
   const runDir = join(tmp, name);
   return {
     kernel, runner, runDir,
-    apply: () => container.resolve(ApplyEngine).apply({ configPath: config, runDir, waitSeconds: 0 }),
-    down: () => container.resolve(DownEngine).down({ runDir, waitSeconds: 0 }),
+    apply: () => engines.apply.apply({ configPath: config, runDir, waitSeconds: 0 }),
+    down: () => engines.down.down({ runDir, waitSeconds: 0 }),
   };
 }
 

@@ -1,6 +1,5 @@
-import { inject, injectable } from 'tsyringe';
 import { errorMessage, MwanError, sysctlName } from '@mwan/core';
-import { commandLine, IpRoute2, NftTable, routeEntryFromKernel, ruleEntryFromKernel, SYSCTLS, type SysctlStore } from '@mwan/iproute2';
+import { commandLine, IpRoute2, NftTable, routeEntryFromKernel, ruleEntryFromKernel, type SysctlStore } from '@mwan/iproute2';
 import { readIpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
 import { readPendingConfirm, removePendingConfirm } from './pending-confirm.js';
@@ -23,12 +22,11 @@ export interface DownReport {
  * the kernel, so an interrupted apply is cleaned up too), and the sysctls it changed, when they
  * still hold the value mwan set. Everything else on the router is left alone.
  */
-@injectable()
 export class DownEngine {
   constructor(
-    @inject(IpRoute2) private readonly ip: IpRoute2,
-    @inject(NftTable) private readonly nft: NftTable,
-    @inject(SYSCTLS) private readonly sysctls: SysctlStore,
+    private readonly ip: IpRoute2,
+    private readonly nft: NftTable,
+    private readonly sysctls: SysctlStore,
   ) {}
 
   async down(request: DownRequest): Promise<DownReport> {

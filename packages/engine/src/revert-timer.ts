@@ -1,13 +1,11 @@
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
-import { injectable } from 'tsyringe';
 import { runtimeError } from '@mwan/core';
 import { confirmLogPath } from './run-dir.js';
 
 /**
- * Starts the process that reverts a pending `apply --confirm` at its deadline. The engine asks
- * for DetachedRevertTimer; tests register their own under that class.
+ * Starts the process that reverts a pending `apply --confirm` at its deadline. The engine is given
+ * DetachedRevertTimer by the composition root; tests give their own.
  */
 export interface RevertTimer {
   /** Returns the timer's pid. */
@@ -21,21 +19,15 @@ export interface RevertTimer {
 type LogFd = 3;
 
 /**
- * The committed `mwan` entry of this package, from src/engine, dist/engine or the one-file bundle
- * in dist/ alike.
- */
-const MWAN_BIN = ['../../bin/mwan.js', '../bin/mwan.js']
-  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
-  .find((path) => existsSync(path)) as string;
-
-/**
  * The timer is `mwan confirm-timer` in a process of its own: detached (a session of its own, so
  * the hang-up of the operator's terminal does not reach it), not waited for, and writing to
  * confirm.log in the run dir, so it outlives the apply that started it. It inherits the network
  * namespace, which is the router it reverts.
  */
-@injectable()
 export class DetachedRevertTimer implements RevertTimer {
+  /** `mwanBin`: the CLI's entry script, which the composition root knows and this package does not. */
+  constructor(private readonly mwanBin: string) {}
+
   async start(runDir: string, token: string): Promise<number> {
     // A descriptor of the log itself: with a pipe, or execa's `{ file }` (which the parent writes
     // through), the applying process would stay alive until the timer ends.
@@ -45,7 +37,7 @@ export class DetachedRevertTimer implements RevertTimer {
     } catch (error) {
       throw runtimeError(`cannot open ${confirmLogPath(runDir)}: ${(error as Error).message}`, error);
     }
-    const spawn = () => execa(process.execPath, [MWAN_BIN, '--run-dir', runDir, 'confirm-timer', '--token', token], {
+    const spawn = () => execa(process.execPath, [this.mwanBin, '--run-dir', runDir, 'confirm-timer', '--token', token], {
       detached: true,
       cleanup: false,
       stdin: 'ignore',
@@ -63,7 +55,7 @@ export class DetachedRevertTimer implements RevertTimer {
     child.unref();
     // Its outcome goes to the log; the promise only must not count as unhandled.
     void child.catch(() => undefined);
-    if (child.pid === undefined) throw runtimeError(`cannot start the revert timer (${process.execPath} ${MWAN_BIN})`);
+    if (child.pid === undefined) throw runtimeError(`cannot start the revert timer (${process.execPath} ${this.mwanBin})`);
     return child.pid;
   }
 }

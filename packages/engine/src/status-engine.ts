@@ -1,4 +1,3 @@
-import { inject, injectable } from 'tsyringe';
 import { counterName, DEFAULT_MARK_MASK, linkCondition, MwanError, type LinkDownReason } from '@mwan/core';
 import { Conntrack, IpRoute2, NftTable, routeTable } from '@mwan/iproute2';
 import { loadDesired } from './desired.js';
@@ -35,12 +34,11 @@ export interface StatusReport {
   links: LinkStatus[];
 }
 
-@injectable()
 export class StatusEngine {
   constructor(
-    @inject(IpRoute2) private readonly ip: IpRoute2,
-    @inject(NftTable) private readonly nft: NftTable,
-    @inject(Conntrack) private readonly conntrack: Conntrack,
+    private readonly ip: IpRoute2,
+    private readonly nft: NftTable,
+    private readonly conntrack: Conntrack,
   ) {}
 
   async status(request: { runDir: string; configPath: string }): Promise<StatusReport> {

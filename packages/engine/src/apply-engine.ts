@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { inject, injectable } from 'tsyringe';
 import { errorMessage, hex, MwanError, sysctlName, type LinkDownReason, type LinkModel, type SysctlSpec } from '@mwan/core';
-import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, SYSCTLS, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
+import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
 import { entriesFromSpecs, planIp, readIpState, type IpPlan, type IpState } from './ip-sync.js';
@@ -11,7 +10,7 @@ import {
   mergeSysctlWrites, readPendingConfirm, removePendingConfirm, writePendingConfirm, type PendingConfirm,
 } from './pending-confirm.js';
 import { restoreSnapshot } from './restore.js';
-import { DetachedRevertTimer, type RevertTimer } from './revert-timer.js';
+import type { RevertTimer } from './revert-timer.js';
 import {
   readJournal, readState, recordedSysctls, removeJournal, writeJournal, writeState,
   type Journal, type LinkState, type MwanState, type Snapshot,
@@ -83,14 +82,13 @@ interface Plan {
  * table that marks packets for them is swapped in (one transaction), and stale ones go only
  * after. Any failure restores the snapshot taken before the first change.
  */
-@injectable()
 export class ApplyEngine {
   constructor(
-    @inject(IpRoute2) private readonly ip: IpRoute2,
-    @inject(NftTable) private readonly nft: NftTable,
-    @inject(Conntrack) private readonly conntrack: Conntrack,
-    @inject(SYSCTLS) private readonly sysctls: SysctlStore,
-    @inject(DetachedRevertTimer) private readonly timer: RevertTimer,
+    private readonly ip: IpRoute2,
+    private readonly nft: NftTable,
+    private readonly conntrack: Conntrack,
+    private readonly sysctls: SysctlStore,
+    private readonly timer: RevertTimer,
   ) {}
 
   async apply(request: ApplyRequest): Promise<ApplyReport> {

@@ -2,9 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { container as rootContainer } from 'tsyringe';
-import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
-import { ApplyEngine } from './apply-engine.js';
+import { FakeKernel, RecordingRunner } from '@mwan/iproute2';
+import { createEngines } from './engines.js';
 import { changedMarks } from './changed-marks.js';
 import { journalPath } from './run-dir.js';
 import type { Journal } from './state-file.js';
@@ -38,11 +37,9 @@ describe('repair after an interrupted apply', () => {
   it('deletes connections of marks the interrupted apply gave to another link', async () => {
     const kernel = new FakeKernel({ conntrack: { 2: 7 } });
     const runner = new RecordingRunner(kernel.respond);
-    const container = rootContainer.createChildContainer();
-    container.register(RUNNER, { useValue: runner });
-    container.register(SYSCTLS, { useValue: kernel });
+    const engines = createEngines({ runner, sysctls: kernel });
     const runDir = join(tmp, 'run');
-    const apply = (configPath: string) => container.resolve(ApplyEngine).apply({ configPath, runDir, waitSeconds: 0 });
+    const apply = (configPath: string) => engines.apply.apply({ configPath, runDir, waitSeconds: 0 });
     const three = configFile([link(1), link(2), link(3)]);
     await apply(three);
 
@@ -66,11 +63,9 @@ describe('repair after an interrupted apply', () => {
   it('a journal keeps the links of every interrupted run until one apply completes', async () => {
     const kernel = new FakeKernel();
     const runner = new RecordingRunner(kernel.respond);
-    const container = rootContainer.createChildContainer();
-    container.register(RUNNER, { useValue: runner });
-    container.register(SYSCTLS, { useValue: kernel });
+    const engines = createEngines({ runner, sysctls: kernel });
     const runDir = join(tmp, 'run-journal');
-    const apply = (configPath: string) => container.resolve(ApplyEngine).apply({ configPath, runDir, waitSeconds: 0 });
+    const apply = (configPath: string) => engines.apply.apply({ configPath, runDir, waitSeconds: 0 });
     await apply(configFile([link(1), link(2)]));
     writeFileSync(journalPath(runDir), JSON.stringify({
       version: 1, pid: 999999, started: '2026-01-01T00:00:00.000Z', step: 'nft',

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import {
   activeLinks, buildModel, loadConfigFile, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
 } from '@mwan/core';
-import { loadStrategy, type LoadedStrategy } from '../strategy-loader.js';
+import { loadStrategy, type LoadedStrategy } from './strategy-loader.js';
 import type { MwanState } from './state-file.js';
 
 /** What the router should look like, from the config file and the chosen strategy. Pure apart from reading files. */

@@ -2,13 +2,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { container as rootContainer } from 'tsyringe';
-import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
-import { ApplyEngine, type ApplyRequest } from './apply-engine.js';
-import { ConfirmEngine } from './confirm-engine.js';
-import { DownEngine } from './down-engine.js';
+import { FakeKernel, RecordingRunner } from '@mwan/iproute2';
+import { createEngines } from './engines.js';
+import type { ApplyRequest } from './apply-engine.js';
 import { readPendingConfirm } from './pending-confirm.js';
-import { DetachedRevertTimer, type RevertTimer } from './revert-timer.js';
+import type { RevertTimer } from './revert-timer.js';
 import { confirmPath, journalPath, lockPath, statePath } from './run-dir.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-confirm-'));
@@ -31,13 +29,10 @@ function router() {
   const runner = new RecordingRunner(kernel.respond);
   const timers: Array<{ runDir: string; token: string }> = [];
   const timer: RevertTimer = { start: async (runDir, token) => (timers.push({ runDir, token }), 4242) };
-  const container = rootContainer.createChildContainer();
-  container.register(RUNNER, { useValue: runner });
-  container.register(SYSCTLS, { useValue: kernel });
-  container.register(DetachedRevertTimer, { useValue: timer });
+  const engines = createEngines({ runner, sysctls: kernel, timer });
   const runDir = join(tmp, `run-${++counter}`);
-  const apply = (configPath: string, extra: Partial<ApplyRequest> = {}) => container.resolve(ApplyEngine).apply({ configPath, runDir, waitSeconds: 0, ...extra });
-  const confirmEngine = container.resolve(ConfirmEngine);
+  const apply = (configPath: string, extra: Partial<ApplyRequest> = {}) => engines.apply.apply({ configPath, runDir, waitSeconds: 0, ...extra });
+  const confirmEngine = engines.confirm;
   const sysctls = async () => Promise.all(['net/ipv4/ip_forward', ...[1, 2, 3, 4].map((n) => `net/ipv4/conf/eth${n}/rp_filter`)].map((p) => kernel.read(p)));
   // The fake kernel lists routes in insertion order; the real one by table, whatever the order they came in.
   const snapshot = async () => structuredClone({ rules: kernel.rules, routes: [...kernel.routes].sort((a, b) => Number(a.table) - Number(b.table)), table: kernel.table, sysctls: await sysctls() });
@@ -186,11 +181,8 @@ describe('apply --confirm', () => {
     const r = router();
     await r.apply(THREE());
     const before = await r.snapshot();
-    const failing = rootContainer.createChildContainer();
-    failing.register(RUNNER, { useValue: new RecordingRunner(r.kernel.respond) });
-    failing.register(SYSCTLS, { useValue: r.kernel });
-    failing.register(DetachedRevertTimer, { useValue: { start: async () => { throw new Error('spawn node ENOENT'); } } });
-    await expect(failing.resolve(ApplyEngine).apply({ configPath: CHANGED(), runDir: r.runDir, waitSeconds: 0, confirmSeconds: 60 }))
+    const failing = createEngines({ runner: new RecordingRunner(r.kernel.respond), sysctls: r.kernel, timer: { start: async () => { throw new Error('spawn node ENOENT'); } } });
+    await expect(failing.apply.apply({ configPath: CHANGED(), runDir: r.runDir, waitSeconds: 0, confirmSeconds: 60 }))
       .rejects.toMatchObject({ problems: [expect.stringContaining('apply failed at step "confirm": spawn node ENOENT'), 'the previous state was restored'] });
     expect(await r.snapshot()).toEqual(before);
     expect(existsSync(confirmPath(r.runDir))).toBe(false);
@@ -200,10 +192,7 @@ describe('apply --confirm', () => {
     const r = router();
     await r.apply(THREE(), { confirmSeconds: 60 });
     const { token } = (await readPendingConfirm(r.runDir))!;
-    const container = rootContainer.createChildContainer();
-    container.register(RUNNER, { useValue: new RecordingRunner(r.kernel.respond) });
-    container.register(SYSCTLS, { useValue: r.kernel });
-    const report = await container.resolve(DownEngine).down({ runDir: r.runDir, waitSeconds: 0 });
+    const report = await createEngines({ runner: new RecordingRunner(r.kernel.respond), sysctls: r.kernel }).down.down({ runDir: r.runDir, waitSeconds: 0 });
     expect(report.actions).toContain('cancel the revert waiting for "mwan confirm" (confirm.json)');
     expect(await r.expire(token)).toEqual({ outcome: 'confirmed' });
     expect(r.kernel.table).toBeNull();

@@ -1,6 +1,5 @@
-import { inject, injectable } from 'tsyringe';
 import { hex, runtimeError } from '@mwan/core';
-import { Conntrack, IpRoute2, NftTable, SYSCTLS, type SysctlStore } from '@mwan/iproute2';
+import { Conntrack, IpRoute2, NftTable, type SysctlStore } from '@mwan/iproute2';
 import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
 import { readIpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
@@ -43,13 +42,12 @@ export type TimerOutcome = { outcome: 'confirmed' } | { outcome: 'reverted'; rep
  * that apply puts the router back as it was before it when the deadline passes unconfirmed.
  * Both take the run-dir lock, so a confirmation and a revert never cross.
  */
-@injectable()
 export class ConfirmEngine {
   constructor(
-    @inject(IpRoute2) private readonly ip: IpRoute2,
-    @inject(NftTable) private readonly nft: NftTable,
-    @inject(Conntrack) private readonly conntrack: Conntrack,
-    @inject(SYSCTLS) private readonly sysctls: SysctlStore,
+    private readonly ip: IpRoute2,
+    private readonly nft: NftTable,
+    private readonly conntrack: Conntrack,
+    private readonly sysctls: SysctlStore,
   ) {}
 
   async confirm(runDir: string, waitSeconds: number): Promise<ConfirmReport> {

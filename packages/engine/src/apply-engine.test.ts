@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { container as rootContainer } from 'tsyringe';
-import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS, type FakeKernelOptions, type SysctlStore } from '@mwan/iproute2';
-import { ApplyEngine, type ApplyRequest } from './apply-engine.js';
+import { FakeKernel, RecordingRunner, type FakeKernelOptions, type SysctlStore } from '@mwan/iproute2';
+import { createEngines } from './engines.js';
+import type { ApplyRequest } from './apply-engine.js';
 import { journalPath, lockPath, statePath } from './run-dir.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-apply-'));
@@ -24,11 +24,8 @@ function router(options: FakeKernelOptions = {}, sysctls?: (kernel: FakeKernel) 
   const kernel = new FakeKernel(options);
   const runner = new RecordingRunner(kernel.respond);
   kernel.recorder = runner;
-  const container = rootContainer.createChildContainer();
-  container.register(RUNNER, { useValue: runner });
-  container.register(SYSCTLS, { useValue: sysctls ? sysctls(kernel) : kernel });
   const runDir = join(tmp, `run-${++counter}`);
-  const engine = container.resolve(ApplyEngine);
+  const engine = createEngines({ runner, sysctls: sysctls ? sysctls(kernel) : kernel }).apply;
   const apply = (configPath: string, extra: Partial<ApplyRequest> = {}) => engine.apply({ configPath, runDir, waitSeconds: 0, ...extra });
   // Rules of one priority may come back in another order after a rollback: the kernel keeps
   // them in insertion order, and they select disjoint marks, so order among them is immaterial.

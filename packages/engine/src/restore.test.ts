@@ -2,9 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { container as rootContainer } from 'tsyringe';
-import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS, ruleEntryFromKernel, type KernelRule } from '@mwan/iproute2';
-import { ApplyEngine } from './apply-engine.js';
+import { FakeKernel, RecordingRunner, ruleEntryFromKernel, type KernelRule } from '@mwan/iproute2';
+import { createEngines } from './engines.js';
 import { reorderCommands } from './ip-sync.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-restore-'));
@@ -44,11 +43,9 @@ describe('rollback', () => {
   function router() {
     const kernel = new FakeKernel({ conntrack: { 2: 3 } });
     const runner = new RecordingRunner(kernel.respond);
-    const container = rootContainer.createChildContainer();
-    container.register(RUNNER, { useValue: runner });
-    container.register(SYSCTLS, { useValue: kernel });
+    const engines = createEngines({ runner, sysctls: kernel });
     const runDir = join(tmp, `run-${++counter}`);
-    const apply = (configPath: string) => container.resolve(ApplyEngine).apply({ configPath, runDir, waitSeconds: 0 });
+    const apply = (configPath: string) => engines.apply.apply({ configPath, runDir, waitSeconds: 0 });
     return { kernel, apply };
   }
 

@@ -1,0 +1,18 @@
+export { createEngines, type EngineDeps, type Engines } from './engines.js';
+export { APPLY_STEPS, ApplyEngine, type ApplyReport, type ApplyRequest, type ApplyStep, type LeftOut } from './apply-engine.js';
+export { ConfirmEngine, type ConfirmReport, type RevertReport, type TimerOptions, type TimerOutcome } from './confirm-engine.js';
+export { DownEngine, type DownReport, type DownRequest } from './down-engine.js';
+export { StatusEngine, type LinkStatus, type StatusReport } from './status-engine.js';
+export { DetachedRevertTimer, type RevertTimer } from './revert-timer.js';
+export { loadDesired, marksOf, type Desired, type DesiredOptions } from './desired.js';
+export { acquireLock, lockHolder, processAlive, type HeldLock, type LockOptions } from './lock.js';
+export { DEFAULT_RUN_DIR, ensureDir, resolveRunDir } from './run-dir.js';
+export { readState, type Journal, type LinkState, type MwanState, type Snapshot, type SysctlChange } from './state-file.js';
+export {
+  BUILTIN_STRATEGIES,
+  listStrategies,
+  loadStrategy,
+  type LoadedStrategy,
+  type LoadOptions,
+  type StrategyListing,
+} from './strategy-loader.js';
