@@ -14,12 +14,23 @@ export interface HealthConfig {
   hook?: string;
 }
 
+/** The IPv6 side of a link. */
+export interface LinkIpv6Config {
+  /** An IPv6 address (global or link-local), `auto` (the RA/DHCPv6 default route), or absent (`default dev IF`). */
+  gateway?: string;
+  /** `masquerade` (default), `none`, an IPv6 address, or a prefix: NPTv6 of `lan6`. */
+  snat?: string;
+  /** Prefixes the ISP routes to the router (a DMZ): always this link, untranslated, never balanced. */
+  routed?: string[];
+}
+
 export interface LinkConfig {
   name: string;
   interface: string;
   gateway?: string;
   weight?: number;
   snat?: string;
+  ipv6?: LinkIpv6Config;
   mark?: number;
   table?: number;
   priority?: number;
@@ -36,6 +47,8 @@ export type RouterTraffic = 'failover' | 'balance' | 'off';
 
 export interface Config {
   lan: string[];
+  /** The LAN's IPv6 prefix: what an NPTv6 link translates. */
+  lan6?: string;
   links: LinkConfig[];
   strategy?: string | StrategyConfig;
   health?: HealthConfig;

@@ -1,15 +1,15 @@
 export * from './constants.js';
 export * from './errors.js';
-export type { Config, HealthConfig, LinkConfig, RouterTraffic, StrategyConfig } from './config-types.js';
+export type { Config, HealthConfig, LinkConfig, LinkIpv6Config, RouterTraffic, StrategyConfig } from './config-types.js';
 export { activeLinks, HEALTH_DEFAULTS, LOSS_WINDOW, resolveHealth, type HealthModel, type LinkState } from './health.js';
 export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
 export { readJson, writeJsonAtomic } from './json-file.js';
 export { verifyConfig } from './verify-config.js';
-export { allocateMarks, buildModel, fitsMask, DEFAULT_STRATEGY, type LinkModel, type Model, type ModelOptions, type Snat } from './model.js';
+export { allocateMarks, buildModel, fitsMask, DEFAULT_STRATEGY, type LinkIpv6Model, type LinkModel, type Model, type ModelOptions, type Snat, type Snat6 } from './model.js';
 export { reduceWeights, smoothIntervals, weightIntervals, type Interval } from './weights.js';
 export {
-  createSelectorBuilder, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS, pickChain, selectorVerdict,
-  type HashField, type KeyExpr, type MapEntry, type Selector, type SelectorBuilder, type StrategyLink,
+  createSelectorBuilder, familyField, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS, pickChain, selectorVerdict,
+  type Family, type HashField, type KeyExpr, type MapEntry, type Selector, type SelectorBuilder, type StrategyLink,
 } from './nft-builder.js';
 export {
   defineStrategy, isStrategy, runStrategy, strategyOptions,
@@ -23,6 +23,9 @@ export {
 } from './render-ip.js';
 export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions } from './render.js';
 export {
-  LINK_DOWN_REASONS, linkCondition, needsOf, usableLinks,
+  ipv6Condition, LINK_DOWN_REASONS, linkCondition, needsOf, usableLinks,
   type DownLink, type InterfaceFacts, type LinkCondition, type LinkDownReason, type LinkNeeds,
 } from './link-condition.js';
+export {
+  hasHostBits, inIpv6Prefix, ipv6PrefixesOverlap, isIpv4Address, isIpv6Address, isLinkLocal, LINK_LOCAL_PREFIX, parseIpv6Prefix, type Ipv6Prefix,
+} from './ipv6.js';

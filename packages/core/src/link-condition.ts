@@ -20,6 +20,10 @@ export interface InterfaceFacts {
   pointToPoint: boolean;
   /** Next hops of the main table's IPv4 default routes through it, lowest metric first (DHCP, PPP). */
   gateways: string[];
+  /** Its global IPv6 addresses (not link-local, not tentative). */
+  addresses6?: string[];
+  /** Next hops of the main table's IPv6 default routes through it (RA, DHCPv6), lowest metric first. */
+  gateways6?: string[];
 }
 
 export const LINK_DOWN_REASONS = ['absent', 'admin-down', 'no-carrier', 'no-address', 'no-gateway', 'snat-address-missing'] as const;
@@ -60,6 +64,28 @@ export function linkCondition(link: LinkNeeds, facts: InterfaceFacts | undefined
   return down('no-gateway', `${dev} has no default route in the main table to learn the gateway from`);
 }
 
+/**
+ * Whether the link's IPv6 side can carry traffic: a learned gateway needs the RA or DHCPv6 default
+ * route, masquerading needs a global address, a static source must be on the interface. The
+ * interface itself was already judged by `linkCondition`.
+ */
+export function ipv6Condition(link: LinkModel, facts: InterfaceFacts): LinkCondition {
+  const down = (reason: LinkDownReason, detail: string): LinkCondition => ({ up: false, reason, detail });
+  const six = link.ipv6;
+  const dev = `interface ${link.interface}`;
+  const addresses = facts.addresses6 ?? [];
+  if (!six) return down('no-address', `link ${link.name} has no "ipv6"`);
+  if (six.snat.kind === 'masquerade' && !addresses.length) return down('no-address', `${dev} has no global IPv6 address to masquerade to`);
+  if (six.snat.kind === 'address' && !addresses.includes(six.snat.address)) {
+    return down('snat-address-missing', `snat address ${six.snat.address} is not on ${dev} (it has ${addresses.join(', ') || 'no global IPv6 address'})`);
+  }
+  if (six.gateway !== 'auto') return six.gateway === undefined ? { up: true } : { up: true, gateway: six.gateway };
+  const learned = facts.gateways6 ?? [];
+  if (learned.length) return { up: true, gateway: learned[0] };
+  if (facts.pointToPoint) return { up: true };
+  return down('no-gateway', `${dev} has no IPv6 default route in the main table (router advertisement or DHCPv6) to learn the gateway from`);
+}
+
 export const needsOf = (link: LinkModel): LinkNeeds => ({
   name: link.name,
   interface: link.interface,
@@ -79,17 +105,29 @@ export interface DownLink {
  * (learned ones filled in), and the others with their reasons. Marks and tables stay as the
  * whole config gave them, so a link that comes back takes up its mark again.
  */
-export function usableLinks(model: Model, interfaces: ReadonlyMap<string, InterfaceFacts>): { model: Model; down: DownLink[] } {
+export function usableLinks(model: Model, interfaces: ReadonlyMap<string, InterfaceFacts>): { model: Model; down: DownLink[]; down6: DownLink[] } {
   const up: LinkModel[] = [];
   const down: DownLink[] = [];
+  // Links up for IPv4 whose IPv6 side cannot carry traffic: they carry IPv4 only for now.
+  const down6: DownLink[] = [];
   for (const link of model.links) {
-    const condition = linkCondition(needsOf(link), interfaces.get(link.interface));
+    const facts = interfaces.get(link.interface);
+    const condition = linkCondition(needsOf(link), facts);
     if (!condition.up) {
       down.push({ link, reason: condition.reason, detail: condition.detail });
       continue;
     }
-    const { gateway: _configured, ...rest } = link;
-    up.push(condition.gateway === undefined ? rest : { ...rest, gateway: condition.gateway });
+    const { gateway: _configured, ipv6, ...rest } = link;
+    const usable: LinkModel = condition.gateway === undefined ? rest : { ...rest, gateway: condition.gateway };
+    if (ipv6 && facts) {
+      const condition6 = ipv6Condition(link, facts);
+      if (!condition6.up) down6.push({ link, reason: condition6.reason, detail: condition6.detail });
+      else {
+        const { gateway: _learned, ...rest6 } = ipv6;
+        usable.ipv6 = condition6.gateway === undefined ? rest6 : { ...rest6, gateway: condition6.gateway };
+      }
+    }
+    up.push(usable);
   }
-  return { model: { ...model, links: up }, down };
+  return { model: { ...model, links: up }, down, down6 };
 }

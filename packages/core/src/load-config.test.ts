@@ -112,7 +112,7 @@ describe('health settings', () => {
   });
 
   it('names the field of a bad health setting', () => {
-    expect(problemsOf({ ...good(), health: { targets: ['8.8.8'] } })).toEqual(['health.targets[0]: "8.8.8" is not an IPv4 address']);
+    expect(problemsOf({ ...good(), health: { targets: ['8.8.8'] } })).toEqual(['health.targets[0]: "8.8.8" is not an IPv4 or IPv6 address']);
     expect(problemsOf({ ...good(), health: { interval: 0 } })[0]).toMatch(/^health.interval: 0 is not seconds between probes/);
     expect(problemsOf({ ...good(), health: { method: 'tcp' } })).toEqual(['health.port: required with method "tcp"']);
     expect(problemsOf(withLink({ health: { method: 'tcp' } }))).toEqual(['links[1].health.port: required with method "tcp"']);

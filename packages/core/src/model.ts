@@ -1,10 +1,21 @@
-import type { Config, RouterTraffic } from './config-types.js';
+import type { Config, LinkConfig, LinkIpv6Config, RouterTraffic } from './config-types.js';
 import { DEFAULT_MARK_MASK, RESERVED_TABLES, TABLE_BASE } from './constants.js';
 import { configError } from './errors.js';
 import { resolveHealth, type HealthModel } from './health.js';
 import { hex } from './nft-builder.js';
 
 export type Snat = { kind: 'address'; address: string } | { kind: 'masquerade' } | { kind: 'none' };
+/** IPv6 source translation; `prefix`: NPTv6 of the LAN's prefix `from` into `to`, of the same length. */
+export type Snat6 = Snat | { kind: 'prefix'; from: string; to: string };
+
+/** The IPv6 side of a link. */
+export interface LinkIpv6Model {
+  /** An address, `auto` (learned at apply), or undefined (`default dev IF`). */
+  gateway?: string;
+  snat: Snat6;
+  /** Prefixes the ISP routes to the router: their connections always take this link, untranslated. */
+  routed: string[];
+}
 
 /** A link with every default resolved. */
 export interface LinkModel {
@@ -13,6 +24,8 @@ export interface LinkModel {
   gateway?: string;
   weight: number;
   snat: Snat;
+  /** Present when the link carries IPv6 too. */
+  ipv6?: LinkIpv6Model;
   mark: number;
   table: number;
   /** Tier: 0 is the best; higher tiers take new connections only when every better link is down. */
@@ -22,6 +35,8 @@ export interface LinkModel {
 
 export interface Model {
   lan: string[];
+  /** The LAN's IPv6 prefix (what NPTv6 translates). */
+  lan6?: string;
   links: LinkModel[];
   strategy: { name: string; options: Record<string, unknown> };
   /** The only bits of the packet mark and ct mark mwan reads or writes; every link mark fits in it. */
@@ -97,6 +112,20 @@ function snatOf(value: string | undefined): Snat {
   return { kind: 'address', address: value };
 }
 
+function ipv6Of(link: LinkIpv6Config | undefined, lan6: string | undefined): LinkIpv6Model | undefined {
+  if (link === undefined) return undefined;
+  const snat = link.snat?.includes('/') && lan6 !== undefined ? { kind: 'prefix' as const, from: lan6, to: link.snat } : snatOf(link.snat);
+  return { ...(link.gateway !== undefined ? { gateway: link.gateway } : {}), snat, routed: [...(link.routed ?? [])] };
+}
+
+/** A link that carries no IPv6 is not judged by IPv6 targets (the global ones may list some). */
+function healthOf(config: Config, link: LinkConfig): HealthModel {
+  const health = resolveHealth(config.health, link.health);
+  if (link.ipv6 !== undefined) return health;
+  const targets = health.targets.filter((t) => !t.includes(':'));
+  return { ...health, targets, enabled: health.enabled && targets.length > 0 };
+}
+
 export function buildModel(config: Config, options: ModelOptions = {}): Model {
   const markMask = config.markMask ?? DEFAULT_MARK_MASK;
   const allocated = allocateMarks(config, options.previousMarks);
@@ -122,15 +151,17 @@ export function buildModel(config: Config, options: ModelOptions = {}): Model {
       ...(link.gateway !== undefined ? { gateway: link.gateway } : {}),
       weight: link.weight ?? 1,
       snat: snatOf(link.snat),
+      ...(link.ipv6 !== undefined ? { ipv6: ipv6Of(link.ipv6, config.lan6) } : {}),
       mark: marks[i],
       table,
       priority: link.priority ?? 0,
-      health: resolveHealth(config.health, link.health),
+      health: healthOf(config, link),
     };
   });
   if (problems.length) throw configError(problems);
   return {
     lan: [...config.lan],
+    ...(config.lan6 !== undefined ? { lan6: config.lan6 } : {}),
     links,
     strategy: strategyOf(config, options.strategy),
     markMask,

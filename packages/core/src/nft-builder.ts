@@ -10,8 +10,11 @@ export interface StrategyLink {
   readonly mark: number;
   readonly weight: number;
   readonly interface: string;
-  readonly family: 'ipv4';
+  /** The family of the connections this choice is for: a strategy runs once per family. */
+  readonly family: Family;
 }
+
+export type Family = 'ipv4' | 'ipv6';
 
 /** A number expression in 0..modulus-1, e.g. `numgen inc mod 4`. */
 export interface KeyExpr {
@@ -41,7 +44,10 @@ export interface MapEntry {
   link: StrategyLink | string;
 }
 
-/** Fields a hash may cover: the IPv4 addresses, transport ports and protocol. */
+/**
+ * Fields a hash may cover: the addresses, transport ports and protocol. `ip saddr` and `ip daddr`
+ * name the connection's addresses; for IPv6 connections they hash the IPv6 ones (`ip6 saddr`).
+ */
 export const HASH_FIELDS = ['ip saddr', 'ip daddr', 'th sport', 'th dport', 'meta l4proto'] as const;
 export type HashField = (typeof HASH_FIELDS)[number];
 
@@ -110,7 +116,10 @@ function checkInt(what: string, value: unknown, min: number, max: number): numbe
   return value;
 }
 
-export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorBuilder {
+/** A hash field as nft writes it for the family: `ip saddr` → `ip6 saddr`. */
+export const familyField = (field: HashField, family: Family): string => (family === 'ipv6' ? field.replace(/^ip /, 'ip6 ') : field);
+
+export function createSelectorBuilder(links: readonly StrategyLink[], family: Family = 'ipv4'): SelectorBuilder {
   const byName = new Map(links.map((l) => [l.name, l]));
   const linkOf = (ref: StrategyLink | string): StrategyLink => {
     const name = typeof ref === 'string' ? ref : ref?.name;
@@ -142,7 +151,7 @@ export function createSelectorBuilder(links: readonly StrategyLink[]): SelectorB
       // Always a seed: without one the kernel draws a random seed each time the table is loaded,
       // and every reload would move hashed clients to other links.
       const seedText = ` seed ${hex(checkInt('seed', seed ?? 0, 0, 0xffffffff))}`;
-      return makeKey(`jhash ${fields.join(' . ')} mod ${modulus}${seedText}`, modulus);
+      return makeKey(`jhash ${fields.map((f) => familyField(f, family)).join(' . ')} mod ${modulus}${seedText}`, modulus);
     },
     map(key, entries) {
       const sorted = checkEntries(key, entries);

@@ -4,6 +4,8 @@ import { hex } from './nft-builder.js';
 
 /** A default route in a link's own table. */
 export interface RouteSpec {
+  /** `inet6`: the IPv6 default route (`ip -6 route`); absent: IPv4. */
+  family?: 'inet6';
   table: number;
   dev: string;
   /** Absent for point-to-point links: `default dev ppp0`. */
@@ -11,6 +13,8 @@ export interface RouteSpec {
 }
 
 export interface RuleSpec {
+  /** `inet6`: an IPv6 rule (`ip -6 rule`); absent: IPv4. */
+  family?: 'inet6';
   pref: number;
   table: number | 'main';
   iif?: string;
@@ -34,12 +38,21 @@ export interface SysctlSpec {
   why: string;
 }
 
+/** Each link's table gets its default route in each family the link carries (the kernel keeps a table per family). */
 export function renderRoutes(model: Model): RouteSpec[] {
-  return model.links.map((link) => ({
-    table: link.table,
-    dev: link.interface,
-    ...(link.gateway !== undefined ? { gateway: link.gateway } : {}),
-  }));
+  return [
+    ...model.links.map((link) => ({
+      table: link.table,
+      dev: link.interface,
+      ...(link.gateway !== undefined ? { gateway: link.gateway } : {}),
+    })),
+    ...model.links.flatMap((link) => (link.ipv6 ? [{
+      family: 'inet6' as const,
+      table: link.table,
+      dev: link.interface,
+      ...(link.ipv6.gateway !== undefined ? { gateway: link.ipv6.gateway } : {}),
+    }] : [])),
+  ];
 }
 
 /**
@@ -49,10 +62,12 @@ export function renderRoutes(model: Model): RouteSpec[] {
  * default route follows its mark. The fwmark rules compare only the bits of the mark mask.
  */
 export function renderRules(model: Model): RuleSpec[] {
-  return [
-    ...[...model.lan, 'lo'].map((iif) => ({ pref: RULE_PREF_SUPPRESS, iif, table: 'main' as const, suppressPrefixlength: 0 })),
-    ...model.links.map((link) => ({ pref: RULE_PREF_FWMARK, fwmark: link.mark, fwmask: model.markMask, table: link.table })),
+  const links6 = model.links.filter((l) => l.ipv6);
+  const rules = (links: typeof model.links, family: { family?: 'inet6' }): RuleSpec[] => [
+    ...[...model.lan, 'lo'].map((iif) => ({ ...family, pref: RULE_PREF_SUPPRESS, iif, table: 'main' as const, suppressPrefixlength: 0 })),
+    ...links.map((link) => ({ ...family, pref: RULE_PREF_FWMARK, fwmark: link.mark, fwmask: model.markMask, table: link.table })),
   ];
+  return [...rules(model.links, {}), ...(links6.length ? rules(links6, { family: 'inet6' }) : [])];
 }
 
 /**
@@ -71,6 +86,15 @@ export function renderSysctls(model: Model): SysctlSpec[] {
       onlyIfMax: { path: RP_FILTER_ALL, value: '1' },
       why: `replies on ${link.interface} would fail strict reverse-path filtering`,
     })),
+    ...(model.links.some((l) => l.ipv6) ? [{ path: 'net/ipv6/conf/all/forwarding', value: '1', why: 'route IPv6 between LAN and links' }] : []),
+    // A router (forwarding on) ignores router advertisements unless accept_ra is 2, and a learned
+    // IPv6 gateway is the default route an RA installs.
+    ...model.links.filter((l) => l.ipv6?.gateway === 'auto').map((link) => ({
+      path: `net/ipv6/conf/${link.interface}/accept_ra`,
+      value: '2',
+      onlyIf: '1',
+      why: `the IPv6 gateway of ${link.interface} is learned from router advertisements, which forwarding would ignore`,
+    })),
   ];
 }
 
@@ -79,6 +103,7 @@ export const RP_FILTER_ALL = 'net/ipv4/conf/all/rp_filter';
 export function routeArgs(verb: 'replace' | 'del', route: RouteSpec): string[] {
   if (route.gateway === 'auto') throw new RangeError(`the gateway of table ${route.table} was not learned`);
   return [
+    ...(route.family === 'inet6' ? ['-6'] : []),
     'route', verb, 'default',
     ...(route.gateway !== undefined ? ['via', route.gateway] : []),
     'dev', route.dev, 'table', String(route.table), 'proto', String(MWAN_PROTO),
@@ -87,6 +112,7 @@ export function routeArgs(verb: 'replace' | 'del', route: RouteSpec): string[] {
 
 export function ruleArgs(verb: 'add' | 'del', rule: RuleSpec): string[] {
   return [
+    ...(rule.family === 'inet6' ? ['-6'] : []),
     'rule', verb, 'pref', String(rule.pref),
     ...(rule.iif !== undefined ? ['iif', rule.iif] : []),
     ...(rule.fwmark !== undefined ? ['fwmark', rule.fwmask !== undefined && rule.fwmask !== 0xffffffff ? `${hex(rule.fwmark)}/${hex(rule.fwmask)}` : hex(rule.fwmark)] : []),

@@ -1,5 +1,5 @@
 import type { Model } from './model.js';
-import type { StrategyLink } from './nft-builder.js';
+import type { Family, StrategyLink } from './nft-builder.js';
 import { renderNft } from './render-nft.js';
 import { renderRoutes, renderRules, renderSysctls, routeArgs, ruleArgs, sysctlName, type RouteSpec, type RuleSpec, type SysctlSpec } from './render-ip.js';
 import { runStrategy, type Strategy } from './strategy.js';
@@ -12,29 +12,42 @@ export interface Rendered {
   sysctls: SysctlSpec[];
   /** Links the strategy chose among. */
   active: string[];
+  /** Links the strategy chose among for IPv6 connections (empty: no link carries IPv6). */
+  active6: string[];
 }
 
 export interface RenderOptions {
   /** Names of the links new connections may use (health checks); default all. Never empty. */
   active?: readonly string[];
+  /**
+   * Names of the links new IPv6 connections may use (a link is judged per family); default the
+   * IPv6 links among `active`, or all IPv6 links when none of them is.
+   */
+  active6?: readonly string[];
 }
 
-export function strategyLinks(model: Model, active?: readonly string[]): StrategyLink[] {
-  const allowed = active && active.length ? new Set(active) : undefined;
-  return model.links
+/** The links a strategy chooses among for one family: those allowed (all when none is) that carry it. */
+export function strategyLinks(model: Model, active?: readonly string[], family: Family = 'ipv4'): StrategyLink[] {
+  const carrying = model.links.filter((l) => family === 'ipv4' || l.ipv6 !== undefined);
+  const allowed = active && active.length && carrying.some((l) => active.includes(l.name)) ? new Set(active) : undefined;
+  return carrying
     .filter((l) => !allowed || allowed.has(l.name))
-    .map((l) => Object.freeze({ name: l.name, mark: l.mark, weight: l.weight, interface: l.interface, family: 'ipv4' as const }));
+    .map((l) => Object.freeze({ name: l.name, mark: l.mark, weight: l.weight, interface: l.interface, family }));
 }
 
 export function render<O>(model: Model, strategy: Strategy<O>, options: RenderOptions = {}): Rendered {
   const links = strategyLinks(model, options.active);
   const selector = runStrategy(strategy, links, model.strategy.options);
+  // The same strategy, once more for IPv6 connections, over the links that carry IPv6.
+  const links6 = strategyLinks(model, options.active6 ?? options.active, 'ipv6');
+  const ipv6 = links6.length ? { selector: runStrategy(strategy, links6, model.strategy.options), active: links6.map((l) => l.name) } : undefined;
   return {
-    nft: renderNft(model, selector, strategy.name, { active: links.map((l) => l.name) }),
+    nft: renderNft(model, selector, strategy.name, { active: links.map((l) => l.name), ...(ipv6 ? { ipv6 } : {}) }),
     routes: renderRoutes(model),
     rules: renderRules(model),
     sysctls: renderSysctls(model),
     active: links.map((l) => l.name),
+    active6: links6.map((l) => l.name),
   };
 }
 
@@ -43,7 +56,7 @@ export function renderIpCommands(rendered: Pick<Rendered, 'routes' | 'rules' | '
   const lines = [
     // A learned gateway is only known at apply, from the kernel.
     ...rendered.routes.map((r) => (r.gateway === 'auto'
-      ? `ip ${routeArgs('replace', { table: r.table, dev: r.dev }).join(' ').replace(' dev ', ' via GATEWAY dev ')}  # GATEWAY: learned from ${r.dev} at apply`
+      ? `ip ${routeArgs('replace', { ...(r.family ? { family: r.family } : {}), table: r.table, dev: r.dev }).join(' ').replace(' dev ', ' via GATEWAY dev ')}  # GATEWAY: learned from ${r.dev} at apply`
       : `ip ${routeArgs('replace', r).join(' ')}`)),
     ...rendered.rules.map((r) => `ip ${ruleArgs('add', r).join(' ')}`),
     ...rendered.sysctls.map((s) => `sysctl -w ${sysctlName(s.path)}=${s.value}${sysctlCondition(s)}`),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { hasHostBits, parseIpv6Prefix } from './ipv6.js';
 import { formatSchemaErrors } from './schema-errors.js';
 
 const require = createRequire(import.meta.url);
@@ -12,7 +13,12 @@ const addFormats: AddFormats = addFormatsModule.default ?? (addFormatsModule as 
 
 /** One ajv instance; compiled validators are cached by schema object. */
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-addFormats(ajv, ['ipv4']);
+addFormats(ajv, ['ipv4', 'ipv6']);
+// `2001:db8:2::/64`: an IPv6 address, a length, and no bits set after the length.
+ajv.addFormat('ipv6-prefix', (value: string) => {
+  const prefix = parseIpv6Prefix(value);
+  return prefix !== undefined && !hasHostBits(prefix);
+});
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /**

@@ -84,7 +84,7 @@ export function strategyOptions<O>(strategy: Strategy<O>, raw: unknown): O {
  */
 export function runStrategy<O>(strategy: Strategy<O>, links: readonly StrategyLink[], rawOptions: unknown): Selector {
   const options = strategyOptions(strategy, rawOptions);
-  const ctx: StrategyContext<O> = Object.freeze({ links, options, nft: createSelectorBuilder(links) });
+  const ctx: StrategyContext<O> = Object.freeze({ links, options, nft: createSelectorBuilder(links, links[0]?.family ?? 'ipv4') });
   let selector: unknown;
   try {
     selector = strategy.select(ctx, options);

@@ -43,7 +43,7 @@ describe('apply', () => {
     await r.apply(THREE());
     r.runner.calls.length = 0;
     const report = await r.apply(configFile([link(1), link(3), link(4)]));
-    const changes = r.runner.commandLines.filter((l) => !/^ip (-N |-4 )?-json|^nft list|^nft -c/.test(l));
+    const changes = r.runner.commandLines.filter((l) => !/^ip (-[46] )?(-N )?-json|^nft list|^nft -c/.test(l));
     expect(changes).toEqual([
       'ip route replace default via 10.37.4.1 dev eth4 table 1002 proto 109',
       'nft -f -',
@@ -74,7 +74,7 @@ describe('apply', () => {
     const report = await r.apply(config);
     expect(report.actions).toEqual([]);
     expect(report.nftLoaded).toBe(false);
-    expect(r.runner.commandLines.filter((l) => !/^ip (-N |-4 )?-json|^nft list|^nft -c/.test(l))).toEqual([]);
+    expect(r.runner.commandLines.filter((l) => !/^ip (-[46] )?(-N )?-json|^nft list|^nft -c/.test(l))).toEqual([]);
     expect(r.snapshot()).toEqual(before);
     expect(r.kernel.rules.filter((rule) => rule.protocol === '109' && rule.fwmark).length).toBe(3);
   });
@@ -121,7 +121,7 @@ describe('apply', () => {
     const r = router();
     r.runner.on('nft -c -f -', { exitCode: 1, stderr: 'Error: Could not process rule: No such file or directory\n' });
     await expect(r.apply(THREE())).rejects.toMatchObject({ code: 'runtime', problems: [expect.stringContaining('apply failed at step "check"'), 'nothing was changed'] });
-    expect(r.runner.commandLines.filter((l) => !l.startsWith('nft -c') && !/^ip (-4 )?-json (addr|route) show/.test(l))).toEqual([]);
+    expect(r.runner.commandLines.filter((l) => !l.startsWith('nft -c') && !/^ip (-[46] )?-json (addr|route) show/.test(l))).toEqual([]);
     expect(existsSync(lockPath(r.runDir))).toBe(false);
   });
 

@@ -158,7 +158,7 @@ export class ApplyEngine {
     const journal = await readJournal(request.runDir);
     const { plan } = await this.plan(desired, previous, journal, request);
     const actions = this.actionsOf(plan, desired);
-    return this.report(desired, plan, actions, { dryRun: true, conntrackDeleted: {} });
+    return this.report(desired, plan, actions, { dryRun: true, conntrackDeleted: {}, notes: ipv6Notes(desired) });
   }
 
   private async plan(desired: Desired, previous: MwanState | null, journal: Journal | null, request: ApplyRequest): Promise<{ plan: Plan; state: IpState }> {
@@ -184,7 +184,10 @@ export class ApplyEngine {
 
   private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
     const journal = await readJournal(request.runDir);
-    const notes = journal ? [`an earlier apply (pid ${journal.pid}, ${journal.started}) stopped during "${journal.step}"; repaired from the kernel's state`] : [];
+    const notes = [
+      ...(journal ? [`an earlier apply (pid ${journal.pid}, ${journal.started}) stopped during "${journal.step}"; repaired from the kernel's state`] : []),
+      ...ipv6Notes(desired),
+    ];
     const { plan } = await this.plan(desired, previous, journal, request);
     const actions = this.actionsOf(plan, desired);
     const newJournal: Journal = {
@@ -395,6 +398,10 @@ function mergeLinks(earlier: readonly LinkState[], now: readonly LinkState[]): L
     return seen.has(key) ? false : (seen.add(key), true);
   });
 }
+
+/** A link applied for IPv4 only is no failure: its IPv6 side comes back with the next apply that finds it usable. */
+const ipv6Notes = (desired: Desired): string[] =>
+  desired.down6.map((d) => `link ${d.link.name}: IPv4 only for now, IPv6 left out: ${d.detail} (${d.reason})`);
 
 const deadlineIn = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 

@@ -12,6 +12,8 @@ export interface Desired {
   model: Model;
   /** The config's other links, left out because their interface cannot carry traffic now. */
   down: DownLink[];
+  /** Links applied for IPv4 only: their IPv6 side cannot carry traffic now (no RA gateway, no address …). */
+  down6: DownLink[];
   strategy: LoadedStrategy;
   rendered: Rendered;
 }
@@ -33,7 +35,7 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
   const path = resolve(configPath);
   const config = loadConfigFile(path);
   const configured = buildModel(config, { strategy: options.strategy, previousMarks: options.previousMarks });
-  const { model, down } = options.interfaces ? usableLinks(configured, await options.interfaces()) : { model: configured, down: [] };
+  const { model, down, down6 } = options.interfaces ? usableLinks(configured, await options.interfaces()) : { model: configured, down: [], down6: [] };
   if (!model.links.length) {
     throw runtimeError(`no link can carry traffic: ${down.map((d) => `${d.link.name}: ${d.detail} (${d.reason})`).join('; ')}`);
   }
@@ -42,7 +44,7 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
   // best tier of the links that can carry traffic (a lower tier waits for it), never an empty map.
   const kept = options.active?.filter((name) => model.links.some((l) => l.name === name));
   const active = options.active && !kept?.length ? activeLinks(model.links, {}) : kept;
-  return { configPath: path, model, down, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
+  return { configPath: path, model, down, down6, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
 }
 
 /** A link that stays keeps its mark, so its connections keep their way across applies. */

@@ -12,9 +12,15 @@ export interface FakeKernelOptions {
    * and `eth0` on 192.168.157.1/24; by default it lists eth0-eth15 and wan1-wan64.
    */
   interfaces?: readonly string[];
-  /** More interfaces (up, with carrier) and their IPv4 addresses: `10.40.1.253/24`, or `10.64.0.1 peer 10.64.0.2`. */
+  /**
+   * More interfaces (up, with carrier) and their addresses: `10.40.1.253/24`, `10.64.0.1 peer
+   * 10.64.0.2`, or IPv6 ones (global): `2001:db8:1::253/64`.
+   */
   addresses?: Readonly<Record<string, readonly string[]>>;
   rules?: readonly KernelRule[];
+  /** IPv6 rules (`ip -6 rule`); default the kernel's two. */
+  rules6?: readonly KernelRule[];
+  /** Routes of both families; IPv6 ones have `family: "inet6"` (or an address with a colon). */
   routes?: readonly KernelRoute[];
   /** `nft list table inet mwan` text, or null (default) when the table does not exist. */
   table?: string | null;
@@ -30,6 +36,18 @@ const DEFAULT_RULES: KernelRule[] = [
   { priority: 32766, src: 'all', table: '254' },
   { priority: 32767, src: 'all', table: '253' },
 ];
+const DEFAULT_RULES6: KernelRule[] = [
+  { priority: 0, src: 'all', table: '255' },
+  { priority: 32766, src: 'all', table: '254' },
+];
+
+type Family = 'inet' | 'inet6';
+const familyOf = (route: KernelRoute): Family => (route.family === 'inet6' || route.dst.includes(':') || (route.gateway ?? '').includes(':') ? 'inet6' : 'inet');
+/** As the kernel prints it: the family is not a field. */
+const printed = (route: KernelRoute): KernelRoute => {
+  const { family: _family, ...rest } = route;
+  return rest;
+};
 
 const fail = (stderr: string, exitCode = 2): Partial<RunResult> => ({ exitCode, stderr: `${stderr}\n` });
 
@@ -40,6 +58,7 @@ const fail = (stderr: string, exitCode = 2): Partial<RunResult> => ({ exitCode, 
  */
 export class FakeKernel implements SysctlStore {
   rules: KernelRule[];
+  rules6: KernelRule[];
   routes: KernelRoute[];
   table: string | null;
   readonly sysctls: Map<string, string>;
@@ -53,7 +72,8 @@ export class FakeKernel implements SysctlStore {
 
   constructor(options: FakeKernelOptions = {}) {
     this.rules = structuredClone([...(options.rules ?? DEFAULT_RULES)]);
-    this.routes = structuredClone([...(options.routes ?? [])]);
+    this.rules6 = structuredClone([...(options.rules6 ?? DEFAULT_RULES6)]);
+    this.routes = structuredClone([...(options.routes ?? [])]).map((r) => (familyOf(r) === 'inet6' ? { ...r, family: 'inet6' as const } : r));
     this.table = options.table ?? null;
     this.sysctls = new Map(Object.entries(options.sysctls ?? { 'net/ipv4/ip_forward': '0' }));
     this.conntrack = new Map(Object.entries(options.conntrack ?? {}).map(([k, v]) => [Number(k), v]));
@@ -82,8 +102,8 @@ export class FakeKernel implements SysctlStore {
   readonly respond: Responder = (call: RecordedCall) => {
     const failure = this.failure(call.line);
     if (failure) return failure;
-    if (call.file === 'ip' && call.args.includes('-batch')) return this.ipBatch(call.args.includes('-force'), call.input ?? '');
-    if (call.file === 'ip') return this.ip(stripFamily(call.args));
+    if (call.file === 'ip' && call.args.includes('-batch')) return this.ipBatch(call.args.includes('-force'), call.input ?? '', familyOption(call.args));
+    if (call.file === 'ip') return this.ip(stripFamily(call.args), familyOption(call.args));
     if (call.file === 'nft') return this.nft(call.args, call.input ?? '');
     if (call.file === 'conntrack') return this.conntrackCall(call.args);
     return undefined;
@@ -110,26 +130,28 @@ export class FakeKernel implements SysctlStore {
     return !this.interfaces || this.interfaces.has(name);
   }
 
-  private ip(args: string[]): Partial<RunResult> {
+  /** `family`: what `-4`/`-6` asked for; undefined: IPv4 for changes, both for `route show`. */
+  private ip(args: string[], family?: Family): Partial<RunResult> {
     const [object, verb, ...rest] = args[0] === '-N' && args[1] === '-json' ? args.slice(2) : args;
-    if (args[1] === '-json' && object === 'rule') return { stdout: `${JSON.stringify(this.rules)}\n` };
-    if (args[1] === '-json' && object === 'route') return { stdout: `${JSON.stringify(this.routes)}\n` };
+    const routes = (list: readonly KernelRoute[]) => ({ stdout: `${JSON.stringify(list.filter((r) => family === undefined || familyOf(r) === family).map(printed))}\n` });
+    if (args[1] === '-json' && object === 'rule') return { stdout: `${JSON.stringify(family === 'inet6' ? this.rules6 : this.rules)}\n` };
+    if (args[1] === '-json' && object === 'route') return routes(this.routes);
     if (args[0] === '-json' && args[1] === 'addr' && args[2] === 'show') return { stdout: `${JSON.stringify([...this.links.values()])}\n` };
     if (args[0] === '-json' && args[1] === 'route' && args.slice(2).join(' ') === 'show table main default') {
-      const main = this.routes.filter((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main' || r.table === '254') && !(r.gateway ?? '').includes(':'));
-      return { stdout: `${JSON.stringify(main)}\n` };
+      return routes(this.routes.filter((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main' || r.table === '254')));
     }
-    if (object === 'rule' && (verb === 'add' || verb === 'del')) return this.rule(verb, rest);
-    if (object === 'route' && (verb === 'replace' || verb === 'del')) return this.route(verb, rest);
+    if (object === 'rule' && (verb === 'add' || verb === 'del')) return this.rule(verb, rest, family === 'inet6' ? this.rules6 : this.rules);
+    if (object === 'route' && (verb === 'replace' || verb === 'del')) return this.route(verb, rest, family ?? 'inet');
     return fail(`fake kernel: unsupported ip ${args.join(' ')}`);
   }
 
   /** Like `ip -batch -`: line by line, stopping at the first failure unless forced. */
-  private ipBatch(force: boolean, input: string): Partial<RunResult> {
+  private ipBatch(force: boolean, input: string, family?: Family): Partial<RunResult> {
     let stderr = '';
     const lines = input.split('\n').filter((l) => l.trim());
+    const option = family === 'inet6' ? '-6 ' : family === 'inet' ? '-4 ' : '';
     for (const [index, line] of lines.entries()) {
-      const result = this.failure(`ip ${line}`) ?? this.ip(line.trim().split(/\s+/));
+      const result = this.failure(`ip ${option}${line}`) ?? this.ip(line.trim().split(/\s+/), family);
       if ((result.exitCode ?? 0) === 0) continue;
       stderr += `${result.stderr ?? ''}Command failed -:${index + 1}\n`;
       if (!force) break;
@@ -137,26 +159,28 @@ export class FakeKernel implements SysctlStore {
     return stderr ? { exitCode: 1, stderr } : {};
   }
 
-  private rule(verb: 'add' | 'del', args: string[]): Partial<RunResult> {
+  private rule(verb: 'add' | 'del', args: string[], rules: KernelRule[]): Partial<RunResult> {
     const rule = parseRule(args);
     const same = (r: KernelRule) => JSON.stringify(comparable(r)) === JSON.stringify(comparable(rule));
     if (verb === 'add') {
-      if (this.rules.some(same)) return fail('RTNETLINK answers: File exists');
+      if (rules.some(same)) return fail('RTNETLINK answers: File exists');
       // The kernel puts a rule after the others of the same priority.
-      const at = this.rules.findIndex((r) => r.priority > rule.priority);
-      this.rules.splice(at < 0 ? this.rules.length : at, 0, rule);
+      const at = rules.findIndex((r) => r.priority > rule.priority);
+      rules.splice(at < 0 ? rules.length : at, 0, rule);
       return {};
     }
-    const index = this.rules.findIndex((r) => matchesGiven(r, rule));
+    const index = rules.findIndex((r) => matchesGiven(r, rule));
     if (index < 0) return fail('RTNETLINK answers: No such file or directory');
-    this.rules.splice(index, 1);
+    rules.splice(index, 1);
     return {};
   }
 
-  private route(verb: 'replace' | 'del', args: string[]): Partial<RunResult> {
-    const route = parseRoute(args);
+  private route(verb: 'replace' | 'del', args: string[], family: Family): Partial<RunResult> {
+    const parsed = parseRoute(args);
+    // Like the kernel: an IPv6 route added without a metric gets 1024.
+    const route: KernelRoute = family === 'inet6' ? { ...parsed, family, metric: parsed.metric ?? 1024 } : parsed;
     if (route.dev !== undefined && !this.hasInterface(route.dev)) return fail(`Cannot find device "${route.dev}"`, 1);
-    const slot = (r: KernelRoute) => r.dst === route.dst && (r.table ?? '254') === (route.table ?? '254') && (r.metric ?? 0) === (route.metric ?? 0);
+    const slot = (r: KernelRoute) => familyOf(r) === family && r.dst === route.dst && (r.table ?? '254') === (route.table ?? '254') && (r.metric ?? 0) === (route.metric ?? 0);
     const index = this.routes.findIndex(slot);
     if (verb === 'replace') {
       if (index >= 0) this.routes[index] = route;
@@ -234,6 +258,7 @@ function upInterface(name: string, addresses?: readonly string[]): KernelInterfa
   const addrInfo = (addresses ?? conventional).map((text) => {
     const [local, peer] = text.split(' peer ');
     const [address, prefix] = (peer ?? local).split('/');
+    if (address.includes(':')) return { family: 'inet6', local: address, prefixlen: Number(prefix ?? 128), scope: 'global' };
     return peer === undefined
       ? { family: 'inet', local: address, prefixlen: Number(prefix ?? 32) }
       : { family: 'inet', local, address, prefixlen: Number(prefix ?? 32) };
@@ -247,6 +272,10 @@ function upInterface(name: string, addresses?: readonly string[]): KernelInterfa
 
 function stripFamily(args: readonly string[]): string[] {
   return args[0] === '-4' || args[0] === '-6' ? args.slice(1) : [...args];
+}
+
+function familyOption(args: readonly string[]): Family | undefined {
+  return args[0] === '-6' ? 'inet6' : args[0] === '-4' ? 'inet' : undefined;
 }
 
 const TABLE_NAMES: Readonly<Record<string, string>> = { main: '254', default: '253', local: '255' };

@@ -18,27 +18,41 @@ export interface IpFailure {
 export class IpRoute2 {
   constructor(private readonly runner: Runner) {}
 
+  /** Both families' rules; IPv6 ones carry `family: 'inet6'` (the kernel keeps a list per family). */
   async rules(): Promise<KernelRule[]> {
-    return this.json<KernelRule[]>(['-N', '-json', 'rule', 'show']);
+    const [four, six] = await Promise.all([
+      this.json<KernelRule[]>(['-N', '-json', 'rule', 'show']),
+      this.json<KernelRule[]>(['-6', '-N', '-json', 'rule', 'show']),
+    ]);
+    return [...four, ...six.map((rule) => ({ ...rule, family: 'inet6' as const }))];
   }
 
-  /** Every table, both families: a foreign IPv6 route also makes a table someone else's. */
+  /**
+   * Every table, both families, IPv6 ones with `family: 'inet6'`: a foreign IPv6 route also makes a
+   * table someone else's. Read per family: an IPv6 `default dev X` route says nothing of its family.
+   */
   async routes(): Promise<KernelRoute[]> {
-    return this.json<KernelRoute[]>(['-N', '-json', 'route', 'show', 'table', 'all']);
+    const [four, six] = await Promise.all([
+      this.json<KernelRoute[]>(['-4', '-N', '-json', 'route', 'show', 'table', 'all']),
+      this.json<KernelRoute[]>(['-6', '-N', '-json', 'route', 'show', 'table', 'all']),
+    ]);
+    return [...four, ...six.map((route) => ({ ...route, family: 'inet6' as const }))];
   }
 
-  /** Every interface's flags and addresses, and the main table's IPv4 default routes: what each link can do now. */
+  /** Every interface's flags and addresses, and the main table's default routes of both families: what each link can do now. */
   async interfaces(): Promise<Map<string, InterfaceFacts>> {
-    const [links, defaults] = await Promise.all([
+    const [links, defaults, defaults6] = await Promise.all([
       this.json<KernelInterface[]>(['-json', 'addr', 'show']),
       this.json<KernelRoute[]>(['-4', '-json', 'route', 'show', 'table', 'main', 'default']),
+      this.json<KernelRoute[]>(['-6', '-json', 'route', 'show', 'table', 'main', 'default']),
     ]);
-    return interfaceFacts(links, defaults);
+    return interfaceFacts(links, defaults, defaults6);
   }
 
   /**
    * Runs the commands in order and stops at the first failure, which it throws naming that
-   * command. Commands with their own global options (`-6 route ...`) cannot be batched and run alone.
+   * command. A batch takes no options per line: neighbours with the same family option
+   * (`-6 route ...`) share one `ip -6 -batch -`.
    */
   async ipAll(commands: readonly (readonly string[])[]): Promise<void> {
     const failures = await this.execute(commands, false);
@@ -60,8 +74,9 @@ export class IpRoute2 {
           failures.push({ args: group[0], message: error instanceof MwanError ? error.problems.join('; ').replace(/^.*? failed \(exit \d+\): /, '') : String(error) });
         }
       } else {
-        const input = group.map((args) => `${args.join(' ')}\n`).join('');
-        const result = await this.runner.run('ip', [...(keepGoing ? ['-force'] : []), '-batch', '-'], { input, reject: false });
+        const option = familyOption(group[0]);
+        const input = group.map((args) => `${args.slice(option.length).join(' ')}\n`).join('');
+        const result = await this.runner.run('ip', [...option, ...(keepGoing ? ['-force'] : []), '-batch', '-'], { input, reject: false });
         if (result.exitCode !== 0) failures.push(...batchFailures(group, result.stderr));
       }
       if (failures.length && !keepGoing) break;
@@ -81,12 +96,16 @@ export class IpRoute2 {
   }
 }
 
+/** `-4`/`-6` in front of a command: it goes into a batch of its family. */
+const familyOption = (args: readonly string[]): string[] => (args[0] === '-4' || args[0] === '-6' ? [args[0]] : []);
+
+/** Neighbouring commands with the same family option; one with any other global option runs alone. */
 function batches(commands: readonly (readonly string[])[]): (readonly string[])[][] {
   const groups: (readonly string[])[][] = [];
+  const key = (args: readonly string[]) => (familyOption(args).length || !args[0]?.startsWith('-') ? familyOption(args).join('') : undefined);
   for (const args of commands) {
-    const alone = args[0]?.startsWith('-');
     const last = groups.at(-1);
-    if (!alone && last && !last[0][0].startsWith('-')) last.push(args);
+    if (last && key(args) !== undefined && key(args) === key(last[0])) last.push(args);
     else groups.push([args]);
   }
   return groups;

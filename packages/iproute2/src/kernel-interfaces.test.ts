@@ -23,7 +23,7 @@ describe('interfaceFacts', () => {
 
   it('reads flags, IPv4 addresses and default-route gateways per interface', () => {
     expect(facts.get('a0')).toEqual({
-      name: 'a0', adminUp: true, carrier: true, addresses: ['10.37.1.253'], pointToPoint: false, gateways: ['10.37.1.1'],
+      name: 'a0', adminUp: true, carrier: true, addresses: ['10.37.1.253'], pointToPoint: false, gateways: ['10.37.1.1'], addresses6: [], gateways6: [],
     });
     expect(facts.get('b0')).toMatchObject({ adminUp: true, carrier: false, addresses: ['10.37.2.253'], gateways: ['10.37.2.1'] });
     expect(facts.get('b1')).toMatchObject({ adminUp: false, carrier: false, addresses: [] });
@@ -40,6 +40,21 @@ describe('interfaceFacts', () => {
       { dst: '10.9.0.0/16', gateway: '10.0.0.5', dev: 'a0' },
     ];
     expect(interfaceFacts(ADDR, routes).get('a0')?.gateways).toEqual(['10.0.0.1', '10.0.0.9']);
+  });
+
+  it('reads global IPv6 addresses that finished DAD, and the IPv6 default routes\' next hops', () => {
+    const dual: KernelInterface[] = [{
+      ifname: 'w0', flags: ['UP', 'LOWER_UP'], addr_info: [
+        { family: 'inet6', local: '2001:db8:1::253', prefixlen: 64, scope: 'global' },
+        { family: 'inet6', local: '2001:db8:1::254', prefixlen: 64, scope: 'global', tentative: true },
+        { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+      ],
+    }];
+    const ra: KernelRoute[] = [
+      { dst: 'default', gateway: 'fe80::9', dev: 'w0', metric: 2048 },
+      { dst: 'default', gateway: 'fe80::1', dev: 'w0', metric: 1024 },
+    ];
+    expect(interfaceFacts(dual, [], ra).get('w0')).toMatchObject({ addresses: [], addresses6: ['2001:db8:1::253'], gateways6: ['fe80::1', 'fe80::9'] });
   });
 
   it('takes POINTOPOINT from the flags', () => {

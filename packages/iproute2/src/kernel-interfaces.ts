@@ -11,17 +11,16 @@ export interface KernelInterface {
 }
 
 /**
- * What mwan needs to know of each interface, from `ip -json addr show` and the main table's IPv4
- * default routes (`ip -json -4 route show table main default`), by interface name.
+ * What mwan needs to know of each interface, from `ip -json addr show` and the main table's
+ * default routes (`ip -4|-6 -json route show table main default`), by interface name.
  */
-export function interfaceFacts(interfaces: readonly KernelInterface[], defaults: readonly KernelRoute[]): Map<string, InterfaceFacts> {
-  const gateways = new Map<string, { gateway: string; metric: number }[]>();
-  for (const route of defaults) {
-    if (route.dst !== 'default' || !route.dev || !route.gateway) continue;
-    const list = gateways.get(route.dev) ?? [];
-    list.push({ gateway: route.gateway, metric: route.metric ?? 0 });
-    gateways.set(route.dev, list);
-  }
+export function interfaceFacts(
+  interfaces: readonly KernelInterface[],
+  defaults: readonly KernelRoute[],
+  defaults6: readonly KernelRoute[] = [],
+): Map<string, InterfaceFacts> {
+  const gateways = nextHopsByDevice(defaults);
+  const gateways6 = nextHopsByDevice(defaults6);
   const facts = new Map<string, InterfaceFacts>();
   for (const iface of interfaces) {
     const flags = new Set(iface.flags ?? []);
@@ -34,8 +33,25 @@ export function interfaceFacts(interfaces: readonly KernelInterface[], defaults:
       addresses: ipv4.map((a) => a.local as string),
       ...(peer !== undefined ? { peer } : {}),
       pointToPoint: flags.has('POINTOPOINT'),
-      gateways: (gateways.get(iface.ifname) ?? []).sort((a, b) => a.metric - b.metric).map((g) => g.gateway),
+      gateways: gateways.get(iface.ifname) ?? [],
+      // A tentative address (DAD not done) cannot be a source yet; link-local ones never can.
+      addresses6: (iface.addr_info ?? [])
+        .filter((a) => a.family === 'inet6' && typeof a.local === 'string' && a.scope === 'global' && a.tentative !== true && a.dadfailed !== true)
+        .map((a) => a.local as string),
+      gateways6: gateways6.get(iface.ifname) ?? [],
     });
   }
   return facts;
+}
+
+/** The main table's default routes' next hops by device, lowest metric first. */
+function nextHopsByDevice(defaults: readonly KernelRoute[]): Map<string, string[]> {
+  const byDevice = new Map<string, { gateway: string; metric: number }[]>();
+  for (const route of defaults) {
+    if (route.dst !== 'default' || !route.dev || !route.gateway) continue;
+    const list = byDevice.get(route.dev) ?? [];
+    list.push({ gateway: route.gateway, metric: route.metric ?? 0 });
+    byDevice.set(route.dev, list);
+  }
+  return new Map([...byDevice].map(([dev, list]) => [dev, list.sort((a, b) => a.metric - b.metric).map((g) => g.gateway)]));
 }

@@ -11,6 +11,8 @@ export interface KernelRoute {
   metric?: number;
   scope?: string;
   prefsrc?: string;
+  /** Set by the reader for IPv6 routes (`ip -6 route show`). */
+  family?: 'inet6';
   [field: string]: unknown;
 }
 
@@ -48,9 +50,13 @@ function entry(parts: { family: string; type: string; dst: string; gateway?: str
   };
 }
 
+/** The metric the kernel gives an IPv6 route added without one (IPv4 routes get 0). */
+export const IPV6_DEFAULT_METRIC = 1024;
+
 export function routeEntryFromSpec(spec: RouteSpec): RouteEntry {
+  const metric = spec.family === 'inet6' ? IPV6_DEFAULT_METRIC : undefined;
   return entry(
-    { family: 'inet', type: 'unicast', dst: 'default', gateway: spec.gateway, dev: spec.dev, table: String(spec.table) },
+    { family: spec.family ?? 'inet', type: 'unicast', dst: 'default', gateway: spec.gateway, dev: spec.dev, table: String(spec.table), metric },
     routeArgs('replace', spec),
     routeArgs('del', spec),
   );
@@ -58,7 +64,7 @@ export function routeEntryFromSpec(spec: RouteSpec): RouteEntry {
 
 /** The arguments that put this very route back, or remove it. */
 export function routeEntryFromKernel(route: KernelRoute): RouteEntry {
-  const inet6 = route.dst.includes(':') || (route.gateway ?? '').includes(':');
+  const inet6 = route.family === 'inet6' || route.dst.includes(':') || (route.gateway ?? '').includes(':');
   const type = typeName(route.type);
   const table = routeTable(route);
   const body = (verb: string) => [

@@ -14,6 +14,8 @@ export interface KernelRule {
   table?: string;
   suppress_prefixlen?: number;
   protocol?: string;
+  /** Set by the reader for IPv6 rules (`ip -6 rule show`); the kernel's JSON does not say. */
+  family?: 'inet6';
   [field: string]: unknown;
 }
 
@@ -32,7 +34,7 @@ function tableNumber(table: string | number | undefined): string {
   return String(TABLE_NUMBERS[String(table)] ?? table);
 }
 
-function ruleKey(parts: { pref: number; iif?: string; oif?: string; from?: string; to?: string; mark?: number; mask?: number; table: string; suppress?: number }): string {
+function ruleKey(parts: { family?: string; pref: number; iif?: string; oif?: string; from?: string; to?: string; mark?: number; mask?: number; table: string; suppress?: number }): string {
   return [
     `pref ${parts.pref}`,
     parts.from ? `from ${parts.from}` : '',
@@ -42,12 +44,13 @@ function ruleKey(parts: { pref: number; iif?: string; oif?: string; from?: strin
     parts.mark !== undefined ? `fwmark ${hex(parts.mark)}/${hex(parts.mask ?? FULL_MASK)}` : '',
     `lookup ${parts.table}`,
     parts.suppress !== undefined ? `suppress_prefixlength ${parts.suppress}` : '',
+    parts.family === 'inet6' ? 'family inet6' : '',
   ].filter(Boolean).join(' ');
 }
 
 export function ruleEntryFromSpec(spec: RuleSpec): RuleEntry {
   return {
-    key: ruleKey({ pref: spec.pref, iif: spec.iif, mark: spec.fwmark, mask: spec.fwmask, table: tableNumber(spec.table), suppress: spec.suppressPrefixlength }),
+    key: ruleKey({ family: spec.family, pref: spec.pref, iif: spec.iif, mark: spec.fwmark, mask: spec.fwmask, table: tableNumber(spec.table), suppress: spec.suppressPrefixlength }),
     add: ruleArgs('add', spec),
     del: ruleArgs('del', spec),
   };
@@ -76,9 +79,10 @@ export function ruleEntryFromKernel(rule: KernelRule): RuleEntry {
     ...(rule.suppress_prefixlen !== undefined ? ['suppress_prefixlength', String(rule.suppress_prefixlen)] : []),
     ...(rule.protocol !== undefined ? ['proto', rule.protocol] : []),
   ];
-  const family = isIpv6(from) || isIpv6(to) ? ['-6'] : [];
+  const inet6 = rule.family === 'inet6' || isIpv6(from) || isIpv6(to);
+  const family = inet6 ? ['-6'] : [];
   return {
-    key: ruleKey({ pref: rule.priority, from, to, iif: rule.iif, oif: rule.oif, mark, mask, table, suppress: rule.suppress_prefixlen }),
+    key: ruleKey({ family: inet6 ? 'inet6' : undefined, pref: rule.priority, from, to, iif: rule.iif, oif: rule.oif, mark, mask, table, suppress: rule.suppress_prefixlen }),
     add: [...family, 'rule', 'add', 'pref', String(rule.priority), ...selectors],
     del: [...family, 'rule', 'del', 'pref', String(rule.priority), ...selectors],
   };

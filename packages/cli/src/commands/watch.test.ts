@@ -123,7 +123,7 @@ describe('mwan watch', () => {
     const settled = w.runner.calls.length;
     w.netlink.emit('change');
     await w.clock.advance(3000);
-    expect(w.runner.calls.slice(settled).filter((c) => !/^(ip (-N |-4 )?-json|nft list)/.test(c.line))).toEqual([]);
+    expect(w.runner.calls.slice(settled).filter((c) => !/^(ip (-[46] )?(-N )?-json|nft list)/.test(c.line))).toEqual([]);
 
     // `mwan down` is no drift: no state and no table are left alone.
     expect(await main(['down', '--config', w.config, '--run-dir', w.dir], { container: w.container, env: {}, io: { out: () => {}, err: () => {} } })).toBe(0);
