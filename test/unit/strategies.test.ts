@@ -83,4 +83,21 @@ describe('built-in strategies', () => {
     const rr = buildModel(configWith([1, 1], { name: 'round-robin', options: { mode: 'inc' } }));
     expect(() => render(rr, roundRobin)).toThrow(/strategy "round-robin": options: unexpected property "mode"/);
   });
+
+  it.each([[sourceHash], [destHash]])('%o: a link the health checks take out moves only its own buckets, spread by weight', (strategy) => {
+    const model = buildModel(configWith([3, 1, 2, 5], strategy.name));
+    /** The link of every bucket, from the rendered `a-b : goto pick_x` entries. */
+    const owners = (active?: string[]) => {
+      const line = selectorLine(render(model, strategy, active ? { active } : {}).nft);
+      expect(slotsPerLink(line).modulus).toBe(4103);
+      return [...line.matchAll(/(\d+)(?:-(\d+))? : goto pick_(\w+)/g)].flatMap(([, from, to, link]) => Array.from({ length: Number(to ?? from) - Number(from) + 1 }, () => link));
+    };
+    const before = owners();
+    const after = owners(['isp1', 'isp3', 'isp4']);
+    expect(after).toHaveLength(4103);
+    expect(before.filter((link, b) => link !== after[b]).every((link) => link === 'isp2')).toBe(true);
+    // isp2's 373 buckets, 3:2:5 by the largest remainder (111.9, 74.6, 186.5).
+    const gained = (name: string) => before.filter((link, b) => link === 'isp2' && after[b] === name).length;
+    expect(['isp1', 'isp3', 'isp4'].map(gained)).toEqual([112, 75, 186]);
+  });
 });

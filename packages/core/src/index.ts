@@ -6,6 +6,7 @@ export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
 export { readJson, writeJsonAtomic } from './json-file.js';
 export { verifyConfig } from './verify-config.js';
 export { allocateMarks, buildModel, fitsMask, DEFAULT_STRATEGY, type LinkIpv6Model, type LinkModel, type Model, type ModelOptions, type Snat, type Snat6 } from './model.js';
+export { apportion, bucketTotal, hashBuckets, MIN_BUCKETS, type BucketInterval, type BucketLink } from './hash-buckets.js';
 export { reduceWeights, smoothIntervals, weightIntervals, type Interval } from './weights.js';
 export {
   createSelectorBuilder, familyField, hex, HASH_FIELDS, isBuiltSelector, MAX_MODULUS, pickChain, selectorVerdict,

@@ -38,6 +38,12 @@ export interface Model {
   /** The LAN's IPv6 prefix (what NPTv6 translates). */
   lan6?: string;
   links: LinkModel[];
+  /**
+   * Every link of the config (name, weight, tier, whether it carries IPv6), also those left out
+   * later because their interface cannot carry traffic: hashing spreads its buckets over all of
+   * them, so a link that is left out moves only its own clients. Absent: the same as `links`.
+   */
+  configuredLinks?: { name: string; weight: number; priority: number; ipv6: boolean }[];
   strategy: { name: string; options: Record<string, unknown> };
   /** The only bits of the packet mark and ct mark mwan reads or writes; every link mark fits in it. */
   markMask: number;
@@ -163,6 +169,7 @@ export function buildModel(config: Config, options: ModelOptions = {}): Model {
     lan: [...config.lan],
     ...(config.lan6 !== undefined ? { lan6: config.lan6 } : {}),
     links,
+    configuredLinks: links.map(({ name, weight, priority, ipv6 }) => ({ name, weight, priority, ipv6: ipv6 !== undefined })),
     strategy: strategyOf(config, options.strategy),
     markMask,
     inbound: config.inbound ?? true,

@@ -17,6 +17,23 @@ describe('selector builder', () => {
     expect(isBuiltSelector(selector)).toBe(true);
   });
 
+  it('gives hash buckets over the configured links, so a link that is down moves only its own', () => {
+    // Default: the given links are all there is (a 1:3:2 tier, 4098 buckets in name order).
+    expect(nft.hashEntries()).toEqual({
+      modulus: 4098,
+      entries: [{ from: 0, to: 682, link: links[0] }, { from: 683, to: 2731, link: links[1] }, { from: 2732, to: 4097, link: links[2] }],
+    });
+    // With a down: b and c keep theirs, and a's 683 buckets go 3:2 to b and c (410 and 273).
+    const configured = links.map((l) => ({ name: l.name, weight: l.weight, priority: 0 }));
+    const withoutA = createSelectorBuilder([links[1], links[2]], 'ipv4', configured);
+    const { modulus, entries } = withoutA.hashEntries();
+    expect(modulus).toBe(4098);
+    expect(entries).toEqual([
+      { from: 0, to: 409, link: links[1] }, { from: 410, to: 682, link: links[2] }, { from: 683, to: 2731, link: links[1] }, { from: 2732, to: 4097, link: links[2] },
+    ]);
+    expect(withoutA.map(withoutA.jhash(['ip saddr'], modulus), entries).text).toBe('jhash ip saddr mod 4098 seed 0x0 map { 0-409 : 0x2, 410-682 : 0x10, 683-2731 : 0x2, 2732-4097 : 0x10 }');
+  });
+
   it('builds a jhash key over several fields with a seed', () => {
     const key = nft.jhash(['ip saddr', 'ip daddr'], 2, 42);
     expect(key.text).toBe('jhash ip saddr . ip daddr mod 2 seed 0x2a');

@@ -1,3 +1,4 @@
+import { hashBuckets, type BucketLink } from './hash-buckets.js';
 import { smoothIntervals, weightIntervals, type Interval } from './weights.js';
 
 /**
@@ -66,6 +67,13 @@ export interface SelectorBuilder {
   weightEntries(links?: readonly StrategyLink[]): { modulus: number; entries: MapEntry[] };
   /** Smooth weighted round-robin order, for `numgen inc`: picks spread through the cycle. */
   smoothEntries(links?: readonly StrategyLink[]): { modulus: number; entries: MapEntry[] };
+  /**
+   * Buckets for a hash that survives a failover: `modulus` buckets spread by weight over every
+   * configured link of the tier in use, up or not, and the buckets of a link that is down given
+   * to the others by weight. A link going down moves only its own buckets, and they come back
+   * with it; the same links always give the same map (see hash-buckets.ts).
+   */
+  hashEntries(): { modulus: number; entries: MapEntry[] };
   /** Always the same link. */
   constant(link: StrategyLink | string): Selector;
 }
@@ -119,7 +127,15 @@ function checkInt(what: string, value: unknown, min: number, max: number): numbe
 /** A hash field as nft writes it for the family: `ip saddr` → `ip6 saddr`. */
 export const familyField = (field: HashField, family: Family): string => (family === 'ipv6' ? field.replace(/^ip /, 'ip6 ') : field);
 
-export function createSelectorBuilder(links: readonly StrategyLink[], family: Family = 'ipv4'): SelectorBuilder {
+/**
+ * `configured`: every link of the config that carries the family, with its tier, up or not
+ * (default: `links`, one tier), which hashEntries() spreads its buckets over.
+ */
+export function createSelectorBuilder(
+  links: readonly StrategyLink[],
+  family: Family = 'ipv4',
+  configured: readonly BucketLink[] = links.map(({ name, weight }) => ({ name, weight, priority: 0 })),
+): SelectorBuilder {
   const byName = new Map(links.map((l) => [l.name, l]));
   const linkOf = (ref: StrategyLink | string): StrategyLink => {
     const name = typeof ref === 'string' ? ref : ref?.name;
@@ -167,6 +183,10 @@ export function createSelectorBuilder(links: readonly StrategyLink[], family: Fa
     },
     weightEntries: (list = links) => toEntries(list, weightIntervals),
     smoothEntries: (list = links) => toEntries(list, smoothIntervals),
+    hashEntries() {
+      const { total, intervals } = hashBuckets(configured, links.map((l) => l.name));
+      return { modulus: total, entries: intervals.map((i) => ({ from: i.from, to: i.to, link: linkOf(i.name) })) };
+    },
     constant(ref) {
       const link = linkOf(ref);
       return makeSelector(hex(link.mark), [link.mark], `goto ${pickChain(link)}`);

@@ -37,10 +37,15 @@ export function strategyLinks(model: Model, active?: readonly string[], family: 
 
 export function render<O>(model: Model, strategy: Strategy<O>, options: RenderOptions = {}): Rendered {
   const links = strategyLinks(model, options.active);
-  const selector = runStrategy(strategy, links, model.strategy.options);
+  // Hashing spreads its buckets over every configured link of the family, up or not.
+  const configured = (family: Family) =>
+    (model.configuredLinks ?? model.links.map((l) => ({ name: l.name, weight: l.weight, priority: l.priority, ipv6: l.ipv6 !== undefined })))
+      .filter((l) => family === 'ipv4' || l.ipv6)
+      .map(({ name, weight, priority }) => ({ name, weight, priority }));
+  const selector = runStrategy(strategy, links, model.strategy.options, configured('ipv4'));
   // The same strategy, once more for IPv6 connections, over the links that carry IPv6.
   const links6 = strategyLinks(model, options.active6 ?? options.active, 'ipv6');
-  const ipv6 = links6.length ? { selector: runStrategy(strategy, links6, model.strategy.options), active: links6.map((l) => l.name) } : undefined;
+  const ipv6 = links6.length ? { selector: runStrategy(strategy, links6, model.strategy.options, configured('ipv6')), active: links6.map((l) => l.name) } : undefined;
   return {
     nft: renderNft(model, selector, strategy.name, { active: links.map((l) => l.name), ...(ipv6 ? { ipv6 } : {}) }),
     routes: renderRoutes(model),

@@ -1,6 +1,7 @@
 import type { AnySchema } from 'ajv';
 import { errorMessage, strategyError } from './errors.js';
 import { createSelectorBuilder, isBuiltSelector, type Selector, type SelectorBuilder, type StrategyLink } from './nft-builder.js';
+import type { BucketLink } from './hash-buckets.js';
 import { compileSchema, validateWith } from './schemas.js';
 
 /**
@@ -80,11 +81,12 @@ export function strategyOptions<O>(strategy: Strategy<O>, raw: unknown): O {
 
 /**
  * Runs the strategy and checks what it returns. A throw, a hand-made object or a mark that is
- * not one of the given links is the strategy's fault and is reported as such.
+ * not one of the given links is the strategy's fault and is reported as such. `configured`: every
+ * link of the config, up or not, for the builder's failover-proof hashing.
  */
-export function runStrategy<O>(strategy: Strategy<O>, links: readonly StrategyLink[], rawOptions: unknown): Selector {
+export function runStrategy<O>(strategy: Strategy<O>, links: readonly StrategyLink[], rawOptions: unknown, configured?: readonly BucketLink[]): Selector {
   const options = strategyOptions(strategy, rawOptions);
-  const ctx: StrategyContext<O> = Object.freeze({ links, options, nft: createSelectorBuilder(links, links[0]?.family ?? 'ipv4') });
+  const ctx: StrategyContext<O> = Object.freeze({ links, options, nft: createSelectorBuilder(links, links[0]?.family ?? 'ipv4', configured) });
   let selector: unknown;
   try {
     selector = strategy.select(ctx, options);

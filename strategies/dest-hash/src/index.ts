@@ -30,7 +30,8 @@ export default defineStrategy<DestHashOptions>({
     defaultOptions: {},
   },
   select({ nft }, { seed }) {
-    const { modulus, entries } = nft.weightEntries();
+    // Buckets over every configured link: a failover moves only the failed link's destinations.
+    const { modulus, entries } = nft.hashEntries();
     return nft.map(nft.jhash(['ip daddr'], modulus, seed), entries);
   },
 });

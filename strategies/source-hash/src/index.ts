@@ -16,7 +16,8 @@ export default defineStrategy<SourceHashOptions>({
     defaultOptions: {},
   },
   select({ nft }, { seed }) {
-    const { modulus, entries } = nft.weightEntries();
+    // Buckets over every configured link: a failover moves only the failed link's clients.
+    const { modulus, entries } = nft.hashEntries();
     return nft.map(nft.jhash(['ip saddr'], modulus, seed), entries);
   },
 });
