@@ -28,6 +28,8 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
 # The package test (test/e2e/package.test.ts) lints the .deb; the man page test renders mwan(8) with groff.
 have lintian || need_apt+=(lintian)
 have groff || need_apt+=(groff-base)
+# The wall-clock test steps the clock of one mwan watch process only, with libfaketime.
+dpkg-query -W -f='${Status}' libfaketime 2>/dev/null | grep -q 'ok installed' || need_apt+=(faketime)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

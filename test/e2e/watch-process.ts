@@ -17,8 +17,9 @@ export class WatchProcess {
   private readonly child: ResultPromise<typeof STREAM>;
   private stderr = '';
 
-  constructor(lab: Lab, config: string, extra: readonly string[] = []) {
-    this.child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config, ...extra], STREAM);
+  /** `env`: added to this process's environment for the watch (and what it starts). */
+  constructor(lab: Lab, config: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}) {
+    this.child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config, ...extra], { ...STREAM, env });
     createInterface({ input: this.child.stdout }).on('line', (text) => this.lines.push({ at: Date.now(), text }));
     this.child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
