@@ -59,9 +59,9 @@ describe('mwan watch through wall-clock steps', () => {
     const before = await probes();
     await sleep(ms);
     const after = await probes();
-    return after.map((n, i) => n - before[i]!);
+    return after.map((n, i) => n - before[i]);
   };
-  const blackhole = (on: boolean) => lab.exec('srv', 'nft', [on ? 'add' : 'delete', 'element', 'inet', TABLE, 'dead', `{ "${lab.links[1]!.serverInterface}" }`]);
+  const blackhole = (on: boolean) => lab.exec('srv', 'nft', [on ? 'add' : 'delete', 'element', 'inet', TABLE, 'dead', `{ "${lab.links[1].serverInterface}" }`]);
 
   it('keeps probing every 0.5 s, rewriting health.json and failing over, whatever the wall clock does', async () => {
     const offsetFile = join(lab.dir, 'faketime-offset');
@@ -86,11 +86,18 @@ describe('mwan watch through wall-clock steps', () => {
     const down1 = Date.now();
     await w.waitFor(/"message":"link isp2 down after/, 3000, down1);
 
-    // The steps come while link 2's probes are in flight (each waits its 0.3 s timeout), as they
-    // would for a real `date -s`: a schedule kept on the wall clock stops, or bursts, right there.
+    // Past the writes that follow the change, so a step finds health.json written on the old time.
+    await sleep(1500);
+    // Each step comes right after one of link 2's probes left (it then waits its 0.3 s timeout):
+    // a schedule kept on the wall clock goes wrong exactly there, stopping or bursting.
+    const stepDuringProbe = async (ms: number) => {
+      const [, sent] = await probes();
+      await pollUntil(async () => ((await probes())[1] !== sent ? true : undefined), 'a probe of link 2', 2000, 5);
+      await step(ms);
+    };
     const checks: { step: string; lag: number }[] = [];
     for (const [name, ms] of [['back 1 h', -HOUR], ['forward 3 h', 3 * HOUR], ['back 10 years', -10 * YEAR]] as const) {
-      await step(ms);
+      await stepDuringProbe(ms);
       rates[name] = await probesDuring(3000);
       // health.json is still rewritten about every second, stamped with the stepped wall time.
       const seen = (await readHealthFile(lab.runDir))?.updated;
