@@ -8,7 +8,8 @@ export { DEFAULT_PREFIX, labStem, namespaceName, parseLabName, type LabId, type 
 export { listNamespaces, parseNetnsList } from './netns.js';
 export { findMwanCli } from './mwan-cli.js';
 export {
-  buildSteps, LAN_HOST, LAN2_HOST, MAX_LINKS, planTopology, ROUTER_LAN, ROUTER_LAN2, tbfArgs,
+  buildSteps, DMZ6_HOST, DMZ6_PREFIX, GATEWAY6_LINK_LOCAL, LAN_HOST, LAN2_HOST, LAN6_HOST, LAN6_PREFIX, MAX_LINKS, planTopology, ROUTER_LAN, ROUTER_LAN2,
+  ROUTER_LAN6, SERVER6_PREFIX, tbfArgs,
   type BuildStep, type LabLink, type NamespaceNames, type Shaping, type Topology, type TopologyOptions,
 } from './topology.js';
 export { LongLivedConnection, TOOLS_DIR, TrafficServer, type ConnectResult, type LoadReport, type Seen } from './traffic.js';

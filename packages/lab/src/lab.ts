@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { counterName } from '@mwan/core';
+import { counterName, inIpv6Prefix, isIpv6Address, parseIpv6Prefix } from '@mwan/core';
 import { track, untrack } from './cleanup.js';
 import { configFor, type ConfigOptions } from './config-for.js';
 import { parseConntrack, type ConntrackEntry } from './conntrack.js';
@@ -11,7 +11,7 @@ import { findMwanCli } from './mwan-cli.js';
 import { labStem, namespaceName, newLabId, type LabId, type Role } from './names.js';
 import { addNamespace, listNamespaces, removeNamespace, removeNamespaceSync } from './netns.js';
 import { parseNftCounters, type CounterValue } from './nft-counters.js';
-import { buildSteps, LAN2_HOST, planTopology, type BuildStep, type LabLink, type NamespaceNames, type Topology, type TopologyOptions } from './topology.js';
+import { buildSteps, DMZ6_HOST, LAN2_HOST, planTopology, type BuildStep, type LabLink, type NamespaceNames, type Topology, type TopologyOptions } from './topology.js';
 import { LongLivedConnection, STREAMING, toolPath, TrafficServer, type ConnectResult, type LoadReport } from './traffic.js';
 
 export interface LabOptions extends TopologyOptions {
@@ -174,6 +174,30 @@ export class Lab {
     return this.topology.serverAddresses[0];
   }
 
+  /** With `ipv6`: the LAN host's IPv6 addresses (fd00:157::3 first). */
+  get lanAddresses6(): readonly string[] {
+    return this.need6(this.topology.lanAddresses6);
+  }
+
+  get lanAddress6(): string {
+    return this.lanAddresses6[0];
+  }
+
+  get serverAddress6(): string {
+    return this.need6(this.topology.serverAddresses6)[0];
+  }
+
+  /** With `ipv6`: the LAN host's address in the prefix link 2's ISP routes to the router (DMZ6_PREFIX). */
+  get dmzAddress6(): string {
+    this.need6([]);
+    return DMZ6_HOST;
+  }
+
+  private need6<T>(value: T): T {
+    if (!this.topology.ipv6) throw new Error('this lab has no IPv6 (create it with ipv6: true)');
+    return value;
+  }
+
   /** The second LAN's host address (only with `secondLan`). */
   get lan2Address(): string {
     if (!this.ns.lan2) throw new Error('this lab has no second LAN (create it with secondLan: true)');
@@ -182,7 +206,7 @@ export class Lab {
 
   /** The link whose SNAT/masquerade address this is (what the server sees as source). */
   linkBySnatAddress(address: string): LabLink | undefined {
-    return this.links.find((l) => l.routerAddress === address);
+    return this.links.find((l) => l.routerAddress === address || l.routerAddress6 === address || (l.nptPrefix6 !== undefined && isIpv6Address(address) && inIpv6Prefix(address, parseIpv6Prefix(l.nptPrefix6)!)));
   }
 
   private nsOf(role: Role): string {
@@ -255,7 +279,7 @@ export class Lab {
     const addresses = role === 'lan2' ? [this.lan2Address]
       : role === 'lan' ? [this.lanAddress]
         : role === 'router' ? this.links.map((l) => l.routerAddress)
-          : [...this.serverAddresses, ...this.links.map((l) => l.gateway)];
+          : [...this.serverAddresses, ...this.links.map((l) => l.gateway), ...this.topology.serverAddresses6];
     const port = options.port ?? DEFAULT_PORT;
     const child = this.spawnTool(role, 'server', ['--bind', addresses.join(','), '--port', String(port), ...(options.quiet ? ['--quiet'] : [])]);
     const server = new TrafficServer(child, addresses, port);

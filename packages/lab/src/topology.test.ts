@@ -27,6 +27,26 @@ describe('planTopology', () => {
 describe('buildSteps', () => {
   const lines = (steps: ReturnType<typeof buildSteps>, n: string, tool: string) => steps.filter((s) => s.ns === n && s.tool === tool).flatMap((s) => s.lines);
 
+  it('keeps IPv6 off unless asked; with ipv6, every address skips DAD and the server routes the NPTv6 and DMZ prefixes', () => {
+    expect(lines(buildSteps(planTopology({ links: 2 }), ns), 'R', 'sysctl')).toContain('net.ipv6.conf.all.disable_ipv6=1');
+    const t = planTopology({ links: 2, ipv6: true });
+    expect(t.links.map((l) => [l.routerAddress6, l.gateway6, l.nptPrefix6])).toEqual([
+      ['2001:db8:37:1::253', '2001:db8:37:1::1', '2001:db8:200:1::/64'],
+      ['2001:db8:37:2::253', '2001:db8:37:2::1', '2001:db8:200:2::/64'],
+    ]);
+    const steps = buildSteps(t, ns);
+    expect(lines(steps, 'R', 'sysctl')).toEqual(expect.arrayContaining(['net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1']));
+    expect(lines(steps, 'R', 'sysctl').some((l) => l.includes('disable_ipv6'))).toBe(false);
+    const v6 = [...lines(steps, 'R', 'ip'), ...lines(steps, 'L', 'ip'), ...lines(steps, 'S', 'ip')].filter((l) => l.startsWith('addr add') && l.includes(':') && !l.endsWith(' lo'));
+    expect(v6.length).toBeGreaterThan(0);
+    expect(v6.filter((l) => !l.endsWith(' nodad'))).toEqual([]);
+    expect(lines(steps, 'S', 'ip')).toEqual(expect.arrayContaining([
+      'route add 2001:db8:200:2::/64 via 2001:db8:37:2::253 dev link2',
+      'route add 2001:db8:2:100::/64 via 2001:db8:37:2::253 dev link2',
+    ]));
+    expect(lines(steps, 'R', 'ip').filter((l) => l.startsWith('route'))).toEqual(['route add default via 10.37.1.1 dev wan1', 'route add default via 2001:db8:37:1::1 dev wan1']);
+  });
+
   it('gives the router only a default route via link 1 and sets sysctls before interfaces exist', () => {
     const steps = buildSteps(planTopology({ links: 2 }), ns);
     const routerIp = lines(steps, 'R', 'ip');

@@ -95,7 +95,7 @@ async function udp(/** @type {string} */ src) {
 function udpFrom(src, localPort) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const socket = dgram.createSocket('udp4');
+    const socket = dgram.createSocket(net.isIPv6(dst) ? 'udp6' : 'udp4');
     let local;
     let resend;
     const finish = (/** @type {object} */ result) => {

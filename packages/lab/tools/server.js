@@ -77,7 +77,7 @@ for (const address of addresses) {
   });
   waits.push(listening(hold, () => hold.listen({ host: address, port: port + 1, backlog: 128 })));
 
-  const udp = dgram.createSocket('udp4');
+  const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
   udp.on('message', (_message, rinfo) => {
     const seen = { kind: 'udp', src: rinfo.address, sport: rinfo.port, dst: address, dport: port };
     emit(seen);
