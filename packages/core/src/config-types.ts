@@ -42,6 +42,38 @@ export interface StrategyConfig {
   options?: Record<string, unknown>;
 }
 
+/** A port (1..65535) or a range `"LOW-HIGH"`. */
+export type PortValue = number | string;
+
+/** What a new connection must have for a rule to decide; every field given must hold. */
+export interface RuleMatch {
+  /** IPv4 addresses or networks (`a.b.c.d/n`). */
+  source?: string | string[];
+  destination?: string | string[];
+  /** Protocol names (`tcp`, `udp`, `icmp` …) or numbers. */
+  protocol?: string | number | (string | number)[];
+  /** Destination ports. */
+  port?: PortValue | PortValue[];
+  sourcePort?: PortValue | PortValue[];
+  /** LAN interfaces the connection arrives on. */
+  lan?: string | string[];
+}
+
+/** A policy rule: see `rules` in the schema and docs/rules.md. */
+export interface RuleConfig {
+  name: string;
+  match: RuleMatch;
+  /** Balance over these links only. */
+  links?: string[];
+  /** None of `links` healthy: the other healthy links (`any`, default) or refuse the connection (`none`). */
+  fallback?: 'any' | 'none';
+  /** Not balanced: the main table routes it (still NATed by the link it leaves). */
+  exclude?: boolean;
+  strategy?: string | StrategyConfig;
+  /** Seconds a source address keeps the link of its last matching connection. */
+  sticky?: number;
+}
+
 /** What new connections of the router itself do: see `routerTraffic` in the schema. */
 export type RouterTraffic = 'failover' | 'balance' | 'off';
 
@@ -57,4 +89,6 @@ export interface Config {
   /** New connections arriving on a link keep that link for their replies (default true). */
   inbound?: boolean;
   routerTraffic?: RouterTraffic;
+  /** Policy rules, in order: the first that matches a new connection decides. */
+  rules?: RuleConfig[];
 }

@@ -1,6 +1,6 @@
 export * from './constants.js';
 export * from './errors.js';
-export type { Config, HealthConfig, LinkConfig, LinkIpv6Config, RouterTraffic, StrategyConfig } from './config-types.js';
+export type { Config, HealthConfig, LinkConfig, LinkIpv6Config, PortValue, RouterTraffic, RuleConfig, RuleMatch, StrategyConfig } from './config-types.js';
 export { activeLinks, HEALTH_DEFAULTS, LOSS_WINDOW, resolveHealth, type HealthModel, type LinkState } from './health.js';
 export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
 export { readJson, writeJsonAtomic } from './json-file.js';
@@ -22,7 +22,16 @@ export {
   renderRoutes, renderRules, renderSysctls, routeArgs, ruleArgs, RP_FILTER_ALL, sysctlName,
   type RouteSpec, type RuleSpec, type SysctlSpec,
 } from './render-ip.js';
-export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions } from './render.js';
+export { render, renderIpCommands, strategyLinks, type Rendered, type RenderOptions, type RuleState } from './render.js';
+export {
+  cidrSpan, elementCount, fieldsOf, groupRules, ipv4Text, ipv4Value, MATCH_FIELDS, MATCH_KEYS, MAX_RULE_ELEMENTS, mergeSpans,
+  PORT_PROTOCOLS, PROTOCOL_NUMBERS, ruleElements, ruleModels, rulesOverlap, spansIntersect, verifyRules,
+  type MatchField, type RuleGroup, type RuleModel, type Span,
+} from './rules.js';
+export {
+  ruleChain, ruleChains, ruleCounter, ruleDispatch, ruleLinks, STICKY_SET_PREFIX, stickySet, stickySets,
+  type RuleChains, type RuleKind, type RulePlan, type StickySet,
+} from './render-rules.js';
 export {
   ipv6Condition, LINK_DOWN_REASONS, linkCondition, needsOf, usableLinks,
   type DownLink, type InterfaceFacts, type LinkCondition, type LinkDownReason, type LinkNeeds,

@@ -3,6 +3,7 @@ import { DEFAULT_MARK_MASK, RESERVED_TABLES, TABLE_BASE } from './constants.js';
 import { configError } from './errors.js';
 import { resolveHealth, type HealthModel } from './health.js';
 import { hex } from './nft-builder.js';
+import { ruleModels, type RuleModel } from './rules.js';
 
 export type Snat = { kind: 'address'; address: string } | { kind: 'masquerade' } | { kind: 'none' };
 /** IPv6 source translation; `prefix`: NPTv6 of the LAN's prefix `from` into `to`, of the same length. */
@@ -50,6 +51,8 @@ export interface Model {
   /** New connections arriving on a link take its mark, so their replies leave by it. */
   inbound: boolean;
   routerTraffic: RouterTraffic;
+  /** Policy rules in config order (absent or empty: none). */
+  rules?: RuleModel[];
 }
 
 export const DEFAULT_STRATEGY = 'weighted';
@@ -174,5 +177,6 @@ export function buildModel(config: Config, options: ModelOptions = {}): Model {
     markMask,
     inbound: config.inbound ?? true,
     routerTraffic: config.routerTraffic ?? 'failover',
+    rules: ruleModels(config),
   };
 }

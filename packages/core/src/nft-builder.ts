@@ -85,8 +85,9 @@ const makeKey = (text: string, modulus: number): KeyExpr => {
   return key;
 };
 /** The same choice as a selector's text, as the renderer writes it: a jump to the chosen link's chain. */
-const gotoTexts = new WeakMap<Selector, string>();
-const makeSelector = (text: string, marks: number[], gotoText: string, kind: Selector['kind'] = 'value'): Selector => {
+type GotoText = (chainOf: (link: StrategyLink) => string) => string;
+const gotoTexts = new WeakMap<Selector, GotoText>();
+const makeSelector = (text: string, marks: number[], gotoText: GotoText, kind: Selector['kind'] = 'value'): Selector => {
   const selector = Object.freeze({ kind, text, marks: Object.freeze([...new Set(marks)].sort((a, b) => a - b)) });
   made.add(selector);
   gotoTexts.set(selector, gotoText);
@@ -97,11 +98,12 @@ const makeSelector = (text: string, marks: number[], gotoText: string, kind: Sel
  * A built selector as a verdict: `goto pick_<link>`, or `<key> vmap { 0 : goto pick_a, ... }`.
  * The per-link chain writes the link's mark into the masked bits of both the packet mark and the
  * ct mark; a mark map (`meta mark set <key> map {...}`) would overwrite every bit of the packet mark.
+ * `chainOf` names another chain per link (a sticky rule's, which remembers the source first).
  */
-export function selectorVerdict(selector: Selector): string {
+export function selectorVerdict(selector: Selector, chainOf: (link: StrategyLink) => string = pickChain): string {
   const text = gotoTexts.get(selector);
   if (text === undefined) throw new TypeError('not a selector made by the builder');
-  return text;
+  return text(chainOf);
 }
 
 /** True only for selectors made by a builder: a hand-written `{ text }` is refused. */
@@ -172,7 +174,7 @@ export function createSelectorBuilder(
     map(key, entries) {
       const sorted = checkEntries(key, entries);
       const marks = sorted.map((e) => e.link.mark);
-      if (new Set(marks).size === 1) return makeSelector(hex(marks[0]), marks, `goto ${pickChain(sorted[0].link)}`);
+      if (new Set(marks).size === 1) return makeSelector(hex(marks[0]), marks, (chainOf) => `goto ${chainOf(sorted[0].link)}`);
       const body = sorted.map((e) => `${range(e)} : ${hex(e.link.mark)}`).join(', ');
       return makeSelector(`${key.text} map { ${body} }`, marks, gotoMap(key, sorted));
     },
@@ -189,12 +191,12 @@ export function createSelectorBuilder(
     },
     constant(ref) {
       const link = linkOf(ref);
-      return makeSelector(hex(link.mark), [link.mark], `goto ${pickChain(link)}`);
+      return makeSelector(hex(link.mark), [link.mark], (chainOf) => `goto ${chainOf(link)}`);
     },
   };
   const range = (e: { from: number; to: number }) => (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`);
-  const gotoMap = (key: KeyExpr, sorted: readonly { from: number; to: number; link: StrategyLink }[]) =>
-    `${key.text} vmap { ${sorted.map((e) => `${range(e)} : goto ${pickChain(e.link)}`).join(', ')} }`;
+  const gotoMap = (key: KeyExpr, sorted: readonly { from: number; to: number; link: StrategyLink }[]): GotoText => (chainOf) =>
+    `${key.text} vmap { ${sorted.map((e) => `${range(e)} : goto ${chainOf(e.link)}`).join(', ')} }`;
   function checkEntries(key: KeyExpr, entries: readonly MapEntry[]) {
     if (!made.has(key) || !('modulus' in key)) throw new TypeError('map key must come from numgen() or jhash()');
     if (!isList<MapEntry>(entries) || entries.length === 0) throw new RangeError('map needs at least one entry');

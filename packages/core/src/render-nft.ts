@@ -2,6 +2,7 @@ import { NFT_FAMILY, NFT_TABLE } from './constants.js';
 import type { LinkModel, Model } from './model.js';
 import { hex, pickChain, selectorVerdict, type Selector } from './nft-builder.js';
 import { identifier, ipv4, ipv6, ipv6Prefix, quote } from './nft-quote.js';
+import { ruleChains, ruleDispatch, type RulePlan } from './render-rules.js';
 
 const T = '\t';
 
@@ -63,6 +64,8 @@ export interface RenderNftOptions {
    * new IPv6 connections now (default all). Absent: IPv6 is left alone, as without mwan.
    */
   ipv6?: { selector: Selector; active?: readonly string[] };
+  /** The policy rules, each with what it does now (render.ts plans them); default none. */
+  rules?: readonly RulePlan[];
 }
 
 /**
@@ -94,7 +97,9 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
   const six = selector6 !== undefined;
   const active6 = new Set(options.ipv6?.active?.length ? options.ipv6.active : links6.map((l) => l.name));
   const routed = links6.filter((l) => l.ipv6?.routed.length);
-  const picked = model.links.filter((l) => selector.marks.includes(l.mark) || selector6?.marks.includes(l.mark) || routed.includes(l));
+  const plans = options.rules ?? [];
+  const rules = ruleChains(plans);
+  const picked = model.links.filter((l) => selector.marks.includes(l.mark) || selector6?.marks.includes(l.mark) || routed.includes(l) || rules.marks.includes(l.mark));
   const firstOf = (marks: readonly number[]) => model.links.find((l) => marks.includes(l.mark)) as LinkModel;
   // The router's own new connections that mwan gives a link: those about to leave by a link that
   // is down (failover), or by any link (balance), per family. They are rerouted by the output chain's mark.
@@ -116,6 +121,7 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
     add(2, comment(`link ${link.name}`));
     add(1, '}');
   }
+  for (const declaration of rules.declarations) for (const line of declaration) add(1, line);
 
   // LAN interfaces by plain comparison, one rule each: a set lookup can miss for a packet in
   // flight during a reload (see below), and a LAN packet taken for a foreign one would skip the
@@ -168,6 +174,8 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
     'ct state != new return',
     'fib daddr type { local, broadcast, multicast } return',
     ...pinned,
+    // Policy rules (IPv4): a few verdict-map lookups into the rules' chains (render-rules.ts), first match wins.
+    ...ruleDispatch(plans.map((p) => p.rule), model.lan, six ? 'meta nfproto ipv4 ' : ''),
     ...choose,
   ]);
 
@@ -190,6 +198,7 @@ export function renderNft(model: Model, selector: Selector, strategyName: string
     ]);
     if (diverted.length) chain('balance', choose);
   }
+  for (const [name, body] of rules.chains) chain(name, body);
 
   chain('missed_restore', model.links.map((l) => `ct mark ${masked} == ${hex(l.mark)} goto ${restoreChain(l)}`));
   for (const link of model.links) chain(restoreChain(link), [setBits('meta', link.mark)]);

@@ -4,10 +4,11 @@ import { fitsMask } from './model.js';
 import { hex } from './nft-builder.js';
 import { showValue } from './json-path.js';
 import { ipv6PrefixesOverlap, isIpv6Address, isLinkLocal, parseIpv6Prefix, type Ipv6Prefix } from './ipv6.js';
+import { verifyRules } from './rules.js';
 
 /**
  * Checks that span fields, after the schema has passed: uniqueness of names, interfaces,
- * marks and tables, and LAN/link overlap. Returns one line per problem.
+ * marks and tables, LAN/link overlap, and the rules (verifyRules). Returns one line per problem.
  */
 export function verifyConfig(config: Config): string[] {
   const problems: string[] = [];
@@ -58,6 +59,7 @@ export function verifyConfig(config: Config): string[] {
     }
   });
   problems.push(...verifyIpv6(config));
+  problems.push(...verifyRules(config));
   return problems;
 }
 

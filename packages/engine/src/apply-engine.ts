@@ -26,6 +26,8 @@ export interface ApplyRequest {
   waitSeconds: number;
   /** Only these links take new connections (health checks); default all. */
   active?: readonly string[];
+  /** Links whose health checks pass (`mwan watch`): rules' own links are chosen among them; default all. */
+  healthy?: readonly string[];
   /** `--confirm SECONDS`: revert to the state before unless `mwan confirm` runs in time. */
   confirmSeconds?: number;
   /**
@@ -97,6 +99,7 @@ export class ApplyEngine {
     // What each interface can do now: a link whose interface cannot carry traffic is left out, not an error.
     const desire = async (state: MwanState | null) => this.step('check', () => loadDesired(request.configPath, {
       strategy: request.strategy, previousMarks: marksOf(state), active: request.active,
+      ...(request.healthy ? { healthy: request.healthy } : {}),
       interfaces: () => this.ip.interfaces(),
     }));
     let desired = await desire(previous);
@@ -129,14 +132,16 @@ export class ApplyEngine {
    * table, rules, routes, sysctls) without the nft check, the lock or any write: the daemon's
    * drift check. Empty when the kernel is as the config and the links' interfaces want it.
    */
-  async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
+  async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active' | 'healthy'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
     // Another mwan in the middle of an apply or a down: what it has done so far is no drift. Its
     // own events, or the next check, look again once it is done.
     if ((await lockHolder(request.runDir)) !== undefined) return { changes: [], sysctls: [] };
     const previous = await readState(request.runDir);
     // No state and no table: `mwan down` ran. That is left alone until the next change or reload.
     if (previous === null && (await this.nft.current()) === null) return { changes: [], sysctls: [] };
-    const desired = await loadDesired(request.configPath, { previousMarks: marksOf(previous), active: request.active, interfaces: () => this.ip.interfaces() });
+    const desired = await loadDesired(request.configPath, {
+      previousMarks: marksOf(previous), active: request.active, ...(request.healthy ? { healthy: request.healthy } : {}), interfaces: () => this.ip.interfaces(),
+    });
     const journal = await readJournal(request.runDir);
     const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true });
     return { changes: this.actionsOf(plan, desired), sysctls: desired.rendered.sysctls };
@@ -218,7 +223,7 @@ export class ApplyEngine {
       await enter('nft');
       if (plan.reloadNft) {
         progress.nftLoaded = true;
-        await this.nft.load(desired.rendered.nft);
+        await this.nft.load(desired.rendered.nft + (await this.stickySources(desired)));
         listed = await this.nft.current();
       }
       await enter('stale rules');
@@ -291,6 +296,21 @@ export class ApplyEngine {
       throw error;
     }
     return pending;
+  }
+
+  /**
+   * The sources the sticky rules remember, read from the table about to be replaced just before
+   * the swap and added to the new table in the same transaction: a source keeps its link across
+   * reloads, with the time it had left. Only sets the new table has: a rule's set for a link it
+   * no longer uses (down, or not among its links any more) is released. A source added by a
+   * connection in the few milliseconds between this read and the swap is lost (it is sticky from
+   * its next connection on).
+   */
+  private async stickySources(desired: Desired): Promise<string> {
+    const wanted = desired.rendered.sticky;
+    if (!wanted.length) return '';
+    const current = await this.nft.setElements();
+    return NftTable.addElementsScript(wanted.map((set) => ({ ...set, elements: current[set.name] ?? [] })));
   }
 
   /** Back to the snapshot, in the order an apply uses: see restoreSnapshot. */

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  activeLinks, buildModel, loadConfigFile, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
+  activeLinks, buildModel, loadConfigFile, MwanError, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
 } from '@mwan/core';
 import { loadStrategy, type LoadedStrategy } from './strategy-loader.js';
 import type { MwanState } from './state-file.js';
@@ -24,6 +24,8 @@ export interface DesiredOptions {
   previousMarks?: Readonly<Record<string, number>>;
   /** Links new connections may use (`mwan watch` after a health change); default all. */
   active?: readonly string[];
+  /** Links whose health checks pass (`mwan watch`): rules' own links are chosen among them; default all. */
+  healthy?: readonly string[];
   /**
    * Reads what the kernel says about each interface, once the config is known to be valid; without
    * it every link is taken as able to carry traffic (render, check).
@@ -40,11 +42,32 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
     throw runtimeError(`no link can carry traffic: ${down.map((d) => `${d.link.name}: ${d.detail} (${d.reason})`).join('; ')}`);
   }
   const strategy = await loadStrategy(model.strategy.name, { configDir: dirname(path) });
+  // Each rule's own strategy, once per name.
+  const strategies = new Map<string, LoadedStrategy['strategy']>();
+  for (const [i, rule] of (model.rules ?? []).entries()) {
+    const name = rule.strategy?.name;
+    if (name === undefined || strategies.has(name)) continue;
+    if (name === model.strategy.name) {
+      strategies.set(name, strategy.strategy);
+      continue;
+    }
+    try {
+      strategies.set(name, (await loadStrategy(name, { configDir: dirname(path) })).strategy);
+    } catch (error) {
+      if (error instanceof MwanError) throw new MwanError(error.code, error.problems.map((p) => `rules[${i}]: ${p}`), { cause: error });
+      throw error;
+    }
+  }
   // Names the config no longer has, or whose links were left out, are ignored. None left: the
   // best tier of the links that can carry traffic (a lower tier waits for it), never an empty map.
   const kept = options.active?.filter((name) => model.links.some((l) => l.name === name));
   const active = options.active && !kept?.length ? activeLinks(model.links, {}) : kept;
-  return { configPath: path, model, down, down6, strategy, rendered: render(model, strategy.strategy, active?.length ? { active } : {}) };
+  const rendered = render(model, strategy.strategy, {
+    ...(active?.length ? { active } : {}),
+    ...(options.healthy ? { healthy: options.healthy } : {}),
+    strategies,
+  });
+  return { configPath: path, model, down, down6, strategy, rendered };
 }
 
 /** A link that stays keeps its mark, so its connections keep their way across applies. */

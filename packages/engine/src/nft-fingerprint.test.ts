@@ -43,3 +43,13 @@ describe('withoutLiveAdditions', () => {
     expect(onlyTraceAlive).toContain('chain use_78 {');
   });
 });
+
+describe('fingerprintListed', () => {
+  it('ignores counter values and the sources a sticky set holds', () => {
+    const listed = (elements: string) => `table inet mwan {\n\tcounter isp1 {\n\t\tpackets 5 bytes 300\n\t}\n\tset sticky.bank.isp1 {\n\t\ttype ipv4_addr\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout 10m\n${elements}\t}\n}\n`;
+    const empty = listed('');
+    expect(fingerprintListed(listed('\t\telements = { 192.168.157.3 expires 9m58s120ms }\n'))).toBe(fingerprintListed(empty));
+    expect(fingerprintListed(listed('\t\telements = { 192.168.157.3 expires 9m58s120ms, 192.168.157.4 expires 1s,\n\t\t\t     192.168.157.5 expires 3m }\n'))).toBe(fingerprintListed(empty));
+    expect(fingerprintListed(empty.replace('timeout 10m', 'timeout 1m'))).not.toBe(fingerprintListed(empty));
+  });
+});

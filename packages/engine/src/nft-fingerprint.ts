@@ -4,8 +4,14 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 export const fingerprintRendered = (text: string): string => sha256(text);
 
-/** A listed table without its counter values, which change with every packet. */
-export const fingerprintListed = (text: string): string => sha256(text.replace(/packets \d+ bytes \d+/g, 'packets _ bytes _'));
+/**
+ * A listed table without its counter values, which change with every packet, and without the
+ * elements of its sets: only the sticky rules' dynamic sets have any (sources the packet path
+ * adds and times out), and an address has no `}`.
+ */
+export const fingerprintListed = (text: string): string => sha256(text
+  .replace(/packets \d+ bytes \d+/g, 'packets _ bytes _')
+  .replace(/^[ \t]*elements = \{[^}]*\}\n?/gm, ''));
 
 const RUNTIME_RULE = /^\s*.*comment "mwan: (?:trace|use) (\d+)(?: [^"]*)?"\s*$/;
 const RUNTIME_CHAIN = /^\s*chain use_(\d+) \{$/;

@@ -28,7 +28,7 @@ class SwitchProber implements Prober {
 function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise<boolean>; applying?: (clock: FakeClock) => Promise<void> } = {}) {
   const clock = new FakeClock(0);
   const prober = new SwitchProber(clock);
-  const applies: { at: number; active: string[] }[] = [];
+  const applies: { at: number; active: string[]; healthy?: string[] }[] = [];
   const flushes: number[] = [];
   const hooks: Record<string, string>[] = [];
   const log: string[] = [];
@@ -45,13 +45,13 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
   const failover = new Failover({
     clock,
     prober,
-    apply: async (active) => {
+    apply: async (active, applyOptions) => {
       if (failures > 0) {
         failures--;
         throw new Error('nft -f failed');
       }
       await options.applying?.(clock);
-      applies.push({ at: clock.now(), active: [...active] });
+      applies.push({ at: clock.now(), active: [...active], ...(applyOptions?.healthy ? { healthy: [...applyOptions.healthy] } : {}) });
     },
     flush: async (mark) => {
       flushes.push(mark);
@@ -77,6 +77,32 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
 }
 
 describe('Failover', () => {
+  it('with rules that follow health, applies a change of any link\'s health with the healthy links, even outside the best tier', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2), link('lte', 3, 1)], 'c', { followHealth: true });
+    expect(t.applies).toEqual([{ at: 0, active: ['isp1', 'isp2'], healthy: ['isp1', 'isp2', 'lte'] }]);
+    t.prober.dead.add('lte');
+    await t.clock.advance(3000);
+    // The active set is the same; a rule pinned to lte needs the apply.
+    expect(t.applies.map((a) => [a.active, a.healthy])).toEqual([[['isp1', 'isp2'], ['isp1', 'isp2', 'lte']], [['isp1', 'isp2'], ['isp1', 'isp2']]]);
+    expect(t.log).toContain('applied active links isp1, isp2 in 0 ms');
+    // lte's connections are deleted as any dead link's: the ruleset no longer gives it any.
+    expect(t.flushes).toEqual([3]);
+    t.prober.dead.delete('lte');
+    await t.clock.advance(3000);
+    expect(t.applies.at(-1)?.healthy).toEqual(['isp1', 'isp2', 'lte']);
+    await t.failover.stop();
+  });
+
+  it('without such rules, leaves a backup link\'s health out of the applies', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('lte', 3, 1)], 'c');
+    t.prober.dead.add('lte');
+    await t.clock.advance(3000);
+    expect(t.applies).toEqual([{ at: 0, active: ['isp1'] }]);
+    await t.failover.stop();
+  });
+
   it('applies the best tier at start, then fails over to the links left and back', async () => {
     const t = setup();
     await t.failover.start([link('isp1', 1), link('isp2', 2), link('backup', 3, 1)], '/etc/mwan/mwan.json');

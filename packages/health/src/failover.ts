@@ -24,12 +24,13 @@ export interface FailoverLink extends ProbedLink {
 export interface FailoverDeps {
   clock: Clock;
   prober: Prober;
-  /** Applies the config with only `active` links taking new connections; throws on failure. */
   /**
+   * Applies the config with only `active` links taking new connections; throws on failure.
    * `repair`: the apply puts back what the drift check found; it is skipped when `mwan down` ran
-   * in the meantime (no state and no table are left alone).
+   * in the meantime (no state and no table are left alone). `healthy` (when the config's rules
+   * follow health, see `start`): the links whose checks pass, whatever their tier.
    */
-  apply(active: readonly string[], options?: { repair?: boolean }): Promise<void>;
+  apply(active: readonly string[], options?: { repair?: boolean; healthy?: readonly string[] }): Promise<void>;
   /** Deletes the conntrack entries carrying `mark`; returns how many. */
   flush(mark: number): Promise<number>;
   hooks: HookRunner;
@@ -49,10 +50,15 @@ export interface FailoverDeps {
    * reset, an interface that came, went or got another gateway. Checked on every `kick()` and
    * every DRIFT_CHECK_MS; anything found is repaired by applying again.
    */
-  drift?(active: readonly string[]): Promise<string[]>;
+  drift?(active: readonly string[], healthy?: readonly string[]): Promise<string[]>;
   /** The part of `drift` that no event announces, cheap enough for every QUICK_DRIFT_MS. */
   quickDrift?(): Promise<string[]>;
   pid?: number;
+}
+
+export interface FailoverOptions {
+  /** The config has policy rules with links of their own: see `Failover.followHealth`. */
+  followHealth?: boolean;
 }
 
 /**
@@ -67,6 +73,13 @@ export class Failover {
   private configPath = '';
   /** What the ruleset has now: undefined until the first apply worked. */
   private applied: string[] | undefined;
+  /**
+   * Policy rules with links of their own choose among the healthy links of any tier: then a
+   * change of health outside the best tier is applied too, and `healthy` goes with each apply.
+   */
+  private followHealth = false;
+  /** The healthy links the ruleset has now (with followHealth). */
+  private appliedHealthy: string[] | undefined;
   /** The config changed since the last apply (a reload), or the last apply failed. */
   private dirty = true;
   private allDown = false;
@@ -96,9 +109,10 @@ export class Failover {
    * Applies the best tier, then starts probing: probes need the links' rules and routes, which
    * the apply creates. A failed first apply throws: nothing is running then.
    */
-  async start(links: readonly FailoverLink[], configPath: string): Promise<void> {
+  async start(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
     this.links = [...links];
     this.configPath = configPath;
+    this.followHealth = options.followHealth ?? false;
     await this.enqueue(() => this.reconcile());
     if (this.applied === undefined) {
       await this.stop();
@@ -149,7 +163,7 @@ export class Failover {
     }
     let changes: string[];
     try {
-      changes = await (quick && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied));
+      changes = await (quick && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied, ...(this.followHealth && this.appliedHealthy ? [this.appliedHealthy] : [])));
     } catch (error) {
       this.emit({ event: 'drift-check', error: errorMessage(error) }, `drift check failed: ${errorMessage(error)}`);
       return;
@@ -165,7 +179,7 @@ export class Failover {
    * A new config: links that stay keep their health, then the whole config is applied again
    * (weights or the strategy may have changed even when the active set did not).
    */
-  async reload(links: readonly FailoverLink[], configPath: string): Promise<void> {
+  async reload(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
     const kept = new Map([...this.monitor.snapshot()].filter(([name]) => {
       const before = this.links.find((l) => l.name === name);
       const after = links.find((l) => l.name === name);
@@ -174,6 +188,7 @@ export class Failover {
     await this.monitor.stop();
     this.links = [...links];
     this.configPath = configPath;
+    this.followHealth = options.followHealth ?? false;
     for (const name of [...this.flushed]) if (!links.some((l) => l.name === name)) this.flushed.delete(name);
     this.dirty = true;
     // Links that stay are judged by their kept health; new ones count as up until probed.
@@ -237,10 +252,12 @@ export class Failover {
     // All down: keep what is applied; nothing applied yet (a start with every link dead is not
     // known yet, links start up) falls back to every link.
     const target = best ?? this.applied?.filter((n) => this.links.some((l) => l.name === n)) ?? this.links.map((l) => l.name);
-    if (this.dirty || !sameSet(target, this.applied)) {
+    const healthy = this.followHealth ? this.links.filter((l) => (states[l.name] ?? 'up') === 'up').map((l) => l.name) : undefined;
+    if (this.dirty || !sameSet(target, this.applied) || (healthy && !sameSet(healthy, this.appliedHealthy))) {
       const started = this.deps.clock.monotonic();
       try {
-        await this.deps.apply(target, repair ? { repair } : undefined);
+        const options = { ...(repair ? { repair } : {}), ...(healthy ? { healthy } : {}) };
+        await this.deps.apply(target, Object.keys(options).length ? options : undefined);
         const durationMs = Math.round(this.deps.clock.monotonic() - started);
         this.emit({ event: 'apply', result: 'ok', durationMs, active: [...target] }, `applied active links ${listOf(target)} in ${durationMs} ms`);
       } catch (error) {
@@ -256,6 +273,7 @@ export class Failover {
       }
       const before = this.applied;
       this.applied = [...target];
+      this.appliedHealthy = healthy;
       this.dirty = false;
       if (!before || !sameSet(target, before)) {
         this.emit({ event: 'active', active: [...target], ...(before ? { was: [...before] } : {}) }, `active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);

@@ -12,4 +12,4 @@ export { ExecaHookRunner, HOOK_RUNNER, HOOK_TIMEOUT_MS, hookEnv, type HookResult
 export { changeMessage } from './change-message.js';
 export { healthPath, readHealthFile, writeHealthFile, type HealthFile, type LinkHealthRecord } from './health-file.js';
 export type { FailoverEvent } from './events.js';
-export { Failover, HEALTH_WRITE_MS, RETRY_MS, type FailoverDeps, type FailoverLink } from './failover.js';
+export { Failover, HEALTH_WRITE_MS, RETRY_MS, type FailoverDeps, type FailoverLink, type FailoverOptions } from './failover.js';

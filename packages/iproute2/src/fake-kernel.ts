@@ -209,6 +209,13 @@ export class FakeKernel implements SysctlStore {
       const nftables = names.map((name) => ({ counter: { family: 'inet', name, table: 'mwan', handle: 1, packets: 0, bytes: 0 } }));
       return { stdout: `${JSON.stringify({ nftables })}\n` };
     }
+    if (line === '-j list sets table inet mwan') {
+      if (this.table === null) return fail('Error: No such file or directory', 1);
+      // Sets as declared: the fake kernel has no packets, so no set gains an element.
+      const names = [...this.table.matchAll(/^\s*set (\S+) \{/gm)].map((m) => m[1]);
+      const nftables = names.map((name) => ({ set: { family: 'inet', name, table: 'mwan', type: 'ipv4_addr', handle: 1 } }));
+      return { stdout: `${JSON.stringify({ nftables })}\n` };
+    }
     return fail(`fake kernel: unsupported nft ${line}`, 1);
   }
 
@@ -228,6 +235,8 @@ export class FakeKernel implements SysctlStore {
         if (end < 0) return fail('Error: syntax error, unexpected end of file', 1);
         table = `${lines.slice(i, end + 1).join('\n')}\n`;
         i = end;
+      } else if (/^add element inet mwan \S+ \{.*\}$/.test(text)) {
+        if (table === null) return fail('Error: No such file or directory', 1);
       } else return fail(`fake kernel: unsupported nft statement: ${text}`, 1);
     }
     this.table = table;

@@ -3,6 +3,13 @@ import type { Runner } from './runner.js';
 
 const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
 
+export interface SetElement {
+  /** As nft lists it: an address for the sticky sets. */
+  value: string;
+  /** Seconds left before it times out (absent: it does not). */
+  expiresSeconds?: number;
+}
+
 export interface CounterValue {
   packets: number;
   bytes: number;
@@ -48,6 +55,45 @@ export class NftTable {
       throw runtimeError(`cannot read the output of nft -j list counters: ${(error as Error).message}`, error);
     }
     return counters;
+  }
+
+  /**
+   * The elements of the table's named sets (the sticky rules' sources) with the seconds each has
+   * left; empty when the table is absent.
+   */
+  async setElements(): Promise<Record<string, SetElement[]>> {
+    const result = await this.runner.run('nft', ['-j', 'list', 'sets', 'table', NFT_FAMILY, NFT_TABLE], { reject: false });
+    if (result.exitCode !== 0) return {};
+    const sets: Record<string, SetElement[]> = {};
+    try {
+      type Elem = string | { elem?: { val?: unknown; expires?: number } };
+      const data = JSON.parse(result.stdout) as { nftables?: Array<{ set?: { name: string; elem?: Elem[] } }> };
+      for (const item of data.nftables ?? []) {
+        if (!item.set) continue;
+        sets[item.set.name] = (item.set.elem ?? []).flatMap((e): SetElement[] => {
+          if (typeof e === 'object' && typeof e.elem?.val === 'string') return [{ value: e.elem.val, ...(typeof e.elem.expires === 'number' ? { expiresSeconds: e.elem.expires } : {}) }];
+          return typeof e === 'string' ? [{ value: e }] : [];
+        });
+      }
+    } catch (error) {
+      throw runtimeError(`cannot read the output of nft -j list sets: ${(error as Error).message}`, error);
+    }
+    return sets;
+  }
+
+  /**
+   * `add element` lines that put elements into sets of the table (in the same `nft -f` as the
+   * table they follow, so in its transaction): each with its set's timeout and the time it had left.
+   */
+  static addElementsScript(sets: readonly { name: string; seconds: number; elements: readonly SetElement[] }[]): string {
+    const lines: string[] = [];
+    for (const set of sets) {
+      const items = set.elements
+        .filter((e) => /^[0-9.]+$/.test(e.value) && (e.expiresSeconds === undefined || e.expiresSeconds >= 1))
+        .map((e) => `${e.value} timeout ${set.seconds}s expires ${Math.min(e.expiresSeconds ?? set.seconds, set.seconds)}s`);
+      for (let i = 0; i < items.length; i += 256) lines.push(`add element ${TABLE} ${set.name} { ${items.slice(i, i + 256).join(', ')} }`);
+    }
+    return lines.length ? `${lines.join('\n')}\n` : '';
   }
 
   /** A script that puts `previous` back (or removes the table when there was none), in one transaction. */

@@ -3,7 +3,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { errorMessage, runtimeError, type SysctlSpec } from '@mwan/core';
 import {
   CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
-  type FailoverEvent, type FailoverLink,
+  type FailoverEvent, type FailoverLink, type FailoverOptions,
 } from '@mwan/health';
 import { Conntrack } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
@@ -77,7 +77,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     apply: async (active, options) => {
       // The counters of the table about to be replaced are read first, so the carry loses nothing.
       await metrics?.beforeApply().catch(() => undefined);
-      const report = await engine.apply({ configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active, ...(options?.repair ? { repair: true } : {}) });
+      const report = await engine.apply({
+        configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active,
+        ...(options?.repair ? { repair: true } : {}), ...(options?.healthy ? { healthy: options.healthy } : {}),
+      });
       // The first note of a repaired apply says what it repaired.
       const repair: FailoverEvent | undefined = report.repaired ? { event: 'repair', reason: 'interrupted-apply', active: [...active] } : undefined;
       report.notes.forEach((note, i) => log(note, i === 0 ? repair : undefined));
@@ -90,8 +93,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       const state = await readState(request.runDir).catch(() => null);
       return state !== null && ours !== undefined && state.applied !== ours;
     },
-    drift: async (active) => {
-      const found = await engine.drift({ configPath: request.configPath, runDir: request.runDir, active });
+    drift: async (active, healthy) => {
+      const found = await engine.drift({ configPath: request.configPath, runDir: request.runDir, active, ...(healthy ? { healthy } : {}) });
       wantedSysctls = found.sysctls;
       return found.changes;
     },
@@ -124,14 +127,14 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   signals.on('SIGINT', onInt);
   signals.on('SIGHUP', onHup);
   try {
-    const links = await linksOf(request);
+    const { links, options } = await linksOf(request);
     // Listening first: a port in use fails the start before anything is applied.
     if (metrics && request.metrics) {
       await metrics.start();
       const daemonMetrics = metrics;
       server = await startMetricsServer(request.metrics, () => daemonMetrics.exposition());
     }
-    await failover.start(links, request.configPath);
+    await failover.start(links, request.configPath, options);
     started = true;
     log(describeStart(links));
     // Netlink events only say "look again": the drift check reads the kernel afresh.
@@ -154,22 +157,29 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   }
 }
 
-/** The config's links with the marks an apply gives them now (the last apply's marks are kept). */
-async function linksOf(request: WatchRequest): Promise<FailoverLink[]> {
+/**
+ * The config's links with the marks an apply gives them now (the last apply's marks are kept),
+ * and whether policy rules with links of their own make every link's health matter.
+ */
+async function linksOf(request: WatchRequest): Promise<{ links: FailoverLink[]; options: FailoverOptions }> {
   const desired = await loadDesired(request.configPath, { previousMarks: marksOf(await readState(request.runDir)) });
-  return desired.model.links.map((l) => ({ name: l.name, interface: l.interface, mark: l.mark, priority: l.priority, health: l.health }));
+  return {
+    links: desired.model.links.map((l) => ({ name: l.name, interface: l.interface, mark: l.mark, priority: l.priority, health: l.health })),
+    options: { followHealth: (desired.model.rules ?? []).some((r) => r.links !== undefined) },
+  };
 }
 
 /** A bad config on reload is logged and the running one kept: the daemon never dies of one. */
 async function reload(failover: Failover, request: WatchRequest, log: (line: string) => void): Promise<void> {
   let links: FailoverLink[];
+  let options: FailoverOptions;
   try {
-    links = await linksOf(request);
+    ({ links, options } = await linksOf(request));
   } catch (error) {
     log(`SIGHUP: config not reloaded, the running one is kept: ${errorMessage(error)}`);
     return;
   }
-  await failover.reload(links, request.configPath);
+  await failover.reload(links, request.configPath, options);
   log(`SIGHUP: reloaded ${request.configPath} (${links.length} link${links.length === 1 ? '' : 's'})`);
 }
 

@@ -38,10 +38,18 @@ export interface DaemonSample {
   lastApplySeconds: number | null;
 }
 
+/** A policy rule's nft counter: new connections it matched, carried across table reloads. */
+export interface RuleSample {
+  name: string;
+  newConnections: number;
+}
+
 export interface MetricsSnapshot {
   /** Whether `table inet mwan` exists. */
   tableLoaded: boolean;
   links: readonly LinkSample[];
+  /** The rules of the loaded table (absent or empty: none). */
+  rules?: readonly RuleSample[];
   /** The `mwan watch` daemon's own counters; null when no daemon reports them. */
   daemon: DaemonSample | null;
 }
@@ -111,6 +119,9 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
       add(loss, link.health.lossPercent === null ? null : link.health.lossPercent / 100);
     }
   }
+
+  const rules = family('mwan_rule_new_connections_total', 'counter', 'New connections a policy rule matched (its nft counter, carried across table reloads).');
+  for (const rule of snapshot.rules ?? []) rules.samples.push({ labels: { rule: rule.name }, value: rule.newConnections });
 
   const daemon = snapshot.daemon;
   if (daemon) {

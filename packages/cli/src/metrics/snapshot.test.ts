@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { HealthFile } from '@mwan/health';
 import { RecordingRunner } from '@mwan/iproute2';
 import { countByMark, parseIpLinkStats, parseNftTable, readKernelSample, type KernelSample } from './kernel-sample.js';
+import { renderExposition } from './exposition.js';
 import { buildSnapshot } from './snapshot.js';
 
 const links = [{ name: 'isp1', interface: 'eth1', mark: 1, tier: 0 }, { name: '2nd', interface: 'eth2', mark: 2, tier: 0 }];
@@ -25,6 +26,16 @@ describe('metrics snapshot', () => {
     expect(b.snapshot.links.map((l) => l.conntrackEntries)).toEqual([3, 0]);
     expect(b.snapshot.links[0].health).toBeNull();
     expect(b.snapshot.tableLoaded).toBe(true);
+  });
+
+  it('counts each policy rule by its counter rule.NAME, carried across a table swap', () => {
+    const input = { links, health: null, daemon: null, now: 0 };
+    const a = buildSnapshot({ ...kernel(7, 1, 1), counters: { isp1: 1, l2nd: 1, 'rule.voip': 4, 'rule.bank': 9 } }, input, {});
+    expect(a.snapshot.rules).toEqual([{ name: 'voip', newConnections: 4 }, { name: 'bank', newConnections: 9 }]);
+    const b = buildSnapshot({ ...kernel(8, 1, 1), counters: { isp1: 1, l2nd: 1, 'rule.voip': 1 } }, input, a.carry);
+    expect(b.snapshot.rules).toEqual([{ name: 'voip', newConnections: 5 }]);
+    expect(renderExposition(b.snapshot)).toContain('# TYPE mwan_rule_new_connections_total counter\nmwan_rule_new_connections_total{rule="voip"} 5\n');
+    expect(buildSnapshot(kernel(7, 1, 1), input, {}).snapshot.rules).toBeUndefined();
   });
 
   it('takes tier, state, seconds in state, RTT and loss from health.json', () => {

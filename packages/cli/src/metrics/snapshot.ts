@@ -1,7 +1,7 @@
 import { counterName } from '@mwan/core';
 import type { HealthFile, LinkHealthRecord } from '@mwan/health';
 import { carryAll, type CarryState } from './counter-carry.js';
-import type { DaemonSample, LinkSample, MetricsSnapshot } from './exposition.js';
+import type { DaemonSample, LinkSample, MetricsSnapshot, RuleSample } from './exposition.js';
 import type { KernelSample } from './kernel-sample.js';
 
 export interface MetricsLink {
@@ -19,6 +19,9 @@ export interface SnapshotInput {
   /** ms since the epoch, for seconds in the current state. */
   now: number;
 }
+
+/** Rule counters are named `rule.NAME` (link names cannot hold a dot). */
+const RULE_COUNTER = /^rule\.([a-z0-9_-]+)$/;
 
 const INTERFACE_FIELDS = ['rxPackets', 'rxBytes', 'txPackets', 'txBytes'] as const;
 
@@ -47,6 +50,9 @@ export function buildSnapshot(kernel: KernelSample, input: SnapshotInput, carry:
       for (const field of INTERFACE_FIELDS) readings[`${field}/${link.name}`] = { source: `ifindex ${stats.ifindex}`, value: stats[field] };
     }
   }
+  // Rules: whatever rule counters the table has now, in its order.
+  const ruleNames = kernel.tableHandle === null ? [] : Object.keys(kernel.counters).map((name) => RULE_COUNTER.exec(name)?.[1]).filter((n): n is string => n !== undefined);
+  for (const name of ruleNames) readings[`rule/${name}`] = { source: `table ${kernel.tableHandle}`, value: kernel.counters[`rule.${name}`] };
   const carried = carryAll(carry, readings);
   const v = carried.values;
   const links: LinkSample[] = input.links.map((link) => {
@@ -74,5 +80,6 @@ export function buildSnapshot(kernel: KernelSample, input: SnapshotInput, carry:
         : null,
     };
   });
-  return { snapshot: { tableLoaded: kernel.tableHandle !== null, links, daemon: input.daemon }, carry: carried.state };
+  const rules: RuleSample[] = ruleNames.map((name) => ({ name, newConnections: v[`rule/${name}`] }));
+  return { snapshot: { tableLoaded: kernel.tableHandle !== null, links, ...(rules.length ? { rules } : {}), daemon: input.daemon }, carry: carried.state };
 }
