@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { configFor, DMZ6_HOST, DMZ6_PREFIX, GATEWAY6_LINK_LOCAL, LAN6_PREFIX, type Lab, type TrafficServer } from '@mwan/lab';
 import { createLab, leftovers, splitBySnat } from './helpers.js';
+import { WatchProcess } from './watch-process.js';
 
 jest.setTimeout(120_000);
 
@@ -129,6 +130,37 @@ describe('IPv6 dual stack', () => {
     // The same router traffic to a global address is given a link: the exception is link-local only.
     expect(global).toHaveLength(1);
     expect([1, 2]).toContain(global[0].mark & 0xff);
+  });
+
+  it('fails over only IPv6 when a link\'s IPv6 breaks and its IPv4 works, with mwan watch', async () => {
+    const config = await lab.writeConfig(dualStack({ health: { targets: [lab.serverAddress, lab.serverAddress6] } }), 'watch6.json');
+    const [a] = lab.links;
+    const watch = new WatchProcess(lab, config);
+    try {
+      await watch.waitFor(/^watching /);
+      await watch.waitFor(/^active links: isp1, isp2, isp1:ipv6, isp2:ipv6$/);
+      // The far end of link 1 stops answering IPv6 (neighbour discovery included); IPv4 goes on.
+      await lab.exec('srv', 'nft', ['-f', '-'], { input: `table inet v6dead {\n\tchain in {\n\t\ttype filter hook prerouting priority -300; policy accept;\n\t\tiifname "${a.serverInterface}" meta nfproto ipv6 drop\n\t}\n}\n` });
+      const broke = Date.now();
+      const switched = await watch.waitFor(/^active links: isp1, isp2, isp2:ipv6 \(was isp1, isp2, isp1:ipv6, isp2:ipv6\)$/, 10_000, broke);
+      console.log(`IPv6 of isp1 failed over ${switched.at - broke} ms after it broke`);
+      expect(watch.text).not.toMatch(/^link isp1 down/m);
+
+      const six = await lab.connect({ from: lab.lanAddress6, to: lab.serverAddress6, count: 10, timeoutMs: 2000 });
+      expect(six.filter((r) => !r.ok)).toEqual([]);
+      expect(splitBySnat(lab, six.map((r) => r.seen?.src))).toEqual({ isp1: 0, isp2: 10 });
+      const four = await lab.connect({ count: 10 });
+      expect(four.filter((r) => !r.ok)).toEqual([]);
+      expect(splitBySnat(lab, four.map((r) => r.seen?.src))).toEqual({ isp1: 5, isp2: 5 });
+
+      // Both families in status: the IPv6 side of isp1 down, isp1 itself up.
+      const status = JSON.parse((await lab.mwanOk(['status', '--json'])).stdout) as { health: { links: { name: string; state: string }[] } };
+      const states = Object.fromEntries(status.health.links.map((l) => [l.name, l.state]));
+      expect(states).toEqual({ isp1: 'up', 'isp1:ipv6': 'down', isp2: 'up', 'isp2:ipv6': 'up' });
+    } finally {
+      await lab.exec('srv', 'nft', ['delete', 'table', 'inet', 'v6dead'], { reject: false });
+      await watch.stop();
+    }
   });
 
   it('removes everything of both families with down, and leaves IPv6 to the main table', async () => {

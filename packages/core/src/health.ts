@@ -63,3 +63,21 @@ export function activeLinks(
   const best = Math.min(...healthy.map((l) => l.priority));
   return healthy.filter((l) => l.priority === best).map((l) => l.name);
 }
+
+/**
+ * A link's IPv6 side judged by its own (IPv6) targets is a health unit of its own, named
+ * `<link>:ipv6` in active sets (a link name never holds a colon). A link without IPv6 targets has
+ * one unit for both families.
+ */
+export const IPV6_UNIT_SUFFIX = ':ipv6';
+export const ipv6Unit = (link: string): string => `${link}${IPV6_UNIT_SUFFIX}`;
+
+/**
+ * An active set as health gives it, per family: names with the suffix are the links that take new
+ * IPv6 connections. Without any, IPv6 follows the IPv4 set (`active6` undefined).
+ */
+export function splitActive(active: readonly string[]): { active: string[]; active6?: string[] } {
+  const six = active.filter((name) => name.endsWith(IPV6_UNIT_SUFFIX));
+  const four = active.filter((name) => !name.endsWith(IPV6_UNIT_SUFFIX));
+  return six.length ? { active: four, active6: six.map((name) => name.slice(0, -IPV6_UNIT_SUFFIX.length)) } : { active: four };
+}

@@ -1,7 +1,9 @@
 export * from './constants.js';
 export * from './errors.js';
 export type { Config, HealthConfig, LinkConfig, LinkIpv6Config, PortValue, RouterTraffic, RuleConfig, RuleMatch, StrategyConfig } from './config-types.js';
-export { activeLinks, HEALTH_DEFAULTS, LOSS_WINDOW, resolveHealth, type HealthModel, type LinkState } from './health.js';
+export {
+  activeLinks, HEALTH_DEFAULTS, IPV6_UNIT_SUFFIX, ipv6Unit, LOSS_WINDOW, resolveHealth, splitActive, type HealthModel, type LinkState,
+} from './health.js';
 export { loadConfigFile, parseConfig, validateConfig } from './load-config.js';
 export { readJson, writeJsonAtomic } from './json-file.js';
 export { verifyConfig } from './verify-config.js';

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  activeLinks, buildModel, loadConfigFile, MwanError, render, runtimeError, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
+  activeLinks, buildModel, loadConfigFile, MwanError, render, runtimeError, splitActive, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
 } from '@mwan/core';
 import { loadStrategy, type LoadedStrategy } from './strategy-loader.js';
 import type { MwanState } from './state-file.js';
@@ -60,10 +60,15 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
   }
   // Names the config no longer has, or whose links were left out, are ignored. None left: the
   // best tier of the links that can carry traffic (a lower tier waits for it), never an empty map.
-  const kept = options.active?.filter((name) => model.links.some((l) => l.name === name));
-  const active = options.active && !kept?.length ? activeLinks(model.links, {}) : kept;
+  // Per family when health judges a link's IPv6 on its own (`isp1:ipv6` in the set).
+  const given = options.active ? splitActive(options.active) : undefined;
+  const known = (names: readonly string[] | undefined) => names?.filter((name) => model.links.some((l) => l.name === name));
+  const kept = known(given?.active);
+  const active = given && !kept?.length ? activeLinks(model.links, {}) : kept;
+  const active6 = known(given?.active6);
   const rendered = render(model, strategy.strategy, {
     ...(active?.length ? { active } : {}),
+    ...(active6?.length ? { active6 } : {}),
     ...(options.healthy ? { healthy: options.healthy } : {}),
     strategies,
   });

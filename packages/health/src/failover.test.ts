@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveHealth, type HealthConfig } from '@mwan/core';
+import { buildModel, resolveHealth, splitActive, type HealthConfig } from '@mwan/core';
+import { failoverLinks } from './failover-links.js';
 import { Failover, RETRY_MS, type FailoverLink } from './failover.js';
 import { FakeClock } from './fake-clock.js';
 import type { HealthFile } from './health-file.js';
@@ -30,6 +31,7 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
   const prober = new SwitchProber(clock);
   const applies: { at: number; active: string[]; healthy?: string[] }[] = [];
   const flushes: number[] = [];
+  const familyFlushes: string[] = [];
   const hooks: Record<string, string>[] = [];
   const log: string[] = [];
   const lineEvents: (FailoverEvent | undefined)[] = [];
@@ -53,8 +55,9 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
       await options.applying?.(clock);
       applies.push({ at: clock.now(), active: [...active], ...(applyOptions?.healthy ? { healthy: [...applyOptions.healthy] } : {}) });
     },
-    flush: async (mark) => {
+    flush: async (mark, family) => {
       flushes.push(mark);
+      familyFlushes.push(`${mark}${family ? ` ${family}` : ''}`);
       return 7;
     },
     hooks: hookRunner,
@@ -73,7 +76,7 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
   const failNext = (n: number) => {
     failures = n;
   };
-  return { clock, prober, applies, flushes, hooks, log, lineEvents, events, files, failover, failNext };
+  return { clock, prober, applies, flushes, familyFlushes, hooks, log, lineEvents, events, files, failover, failNext };
 }
 
 describe('Failover', () => {
@@ -101,6 +104,50 @@ describe('Failover', () => {
     await t.clock.advance(3000);
     expect(t.applies).toEqual([{ at: 0, active: ['isp1'] }]);
     await t.failover.stop();
+  });
+
+  it('judges a dual-stack link per family: its IPv6 failing moves only IPv6, and deletes only its IPv6 connections', async () => {
+    const t = setup();
+    const model = buildModel({
+      lan: ['eth0'],
+      health: { targets: ['172.16.1.100', '2001:db8:16:1::100'] },
+      links: [
+        { name: 'isp1', interface: 'wan1', ipv6: {} },
+        { name: 'isp2', interface: 'wan2', ipv6: {} },
+        { name: 'backup', interface: 'wan3', priority: 1, ipv6: {} },
+      ],
+    });
+    const units = failoverLinks(model.links);
+    expect(units.map((u) => [u.name, u.family, u.health.targets])).toEqual([
+      ['isp1', 'ipv4', ['172.16.1.100']], ['isp1:ipv6', 'ipv6', ['2001:db8:16:1::100']],
+      ['isp2', 'ipv4', ['172.16.1.100']], ['isp2:ipv6', 'ipv6', ['2001:db8:16:1::100']],
+      ['backup', 'ipv4', ['172.16.1.100']], ['backup:ipv6', 'ipv6', ['2001:db8:16:1::100']],
+    ]);
+    await t.failover.start(units, '/etc/mwan/mwan.json');
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1', 'isp2', 'isp1:ipv6', 'isp2:ipv6']]);
+
+    t.prober.dead.add('isp1:ipv6');
+    await t.clock.advance(3000);
+    expect(t.applies.map((a) => a.active).at(-1)).toEqual(['isp1', 'isp2', 'isp2:ipv6']);
+    expect(t.familyFlushes).toEqual(['1 ipv6']);
+
+    // Every IPv6 side of the best tier down: IPv6 goes to the backup tier, IPv4 stays.
+    t.prober.dead.add('isp2:ipv6');
+    await t.clock.advance(3000);
+    expect(t.applies.map((a) => a.active).at(-1)).toEqual(['isp1', 'isp2', 'backup:ipv6']);
+    expect(splitActive(t.applies.at(-1)!.active)).toEqual({ active: ['isp1', 'isp2'], active6: ['backup'] });
+
+    // IPv4 of isp1 failing now takes isp1 out of IPv4 only, and its IPv4 connections.
+    t.prober.dead.add('isp1');
+    await t.clock.advance(3000);
+    expect(t.applies.map((a) => a.active).at(-1)).toEqual(['isp2', 'backup:ipv6']);
+    expect(t.familyFlushes).toEqual(['1 ipv6', '2 ipv6', '1 ipv4']);
+    await t.failover.stop();
+  });
+
+  it('keeps a dual-stack link without IPv6 targets one unit for both families', () => {
+    const model = buildModel({ lan: ['eth0'], health: { targets: ['172.16.1.100'] }, links: [{ name: 'isp1', interface: 'wan1', ipv6: {} }, { name: 'isp2', interface: 'wan2' }] });
+    expect(failoverLinks(model.links).map((u) => [u.name, u.family, u.ipv6])).toEqual([['isp1', undefined, true], ['isp2', undefined, undefined]]);
   });
 
   it('applies the best tier at start, then fails over to the links left and back', async () => {

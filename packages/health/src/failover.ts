@@ -1,4 +1,4 @@
-import { activeLinks, errorMessage, MwanError, type LinkState } from '@mwan/core';
+import { activeLinks, errorMessage, IPV6_UNIT_SUFFIX, ipv6Unit, MwanError, type LinkState } from '@mwan/core';
 import { changeMessage, listOf } from './change-message.js';
 import type { Clock } from './clock.js';
 import type { FailoverEvent } from './events.js';
@@ -19,6 +19,13 @@ export const DRIFT_CHECK_MS = 10_000;
 
 export interface FailoverLink extends ProbedLink {
   priority: number;
+  /**
+   * The family this unit judges: `ipv6` for a link's IPv6 side (named `<link>:ipv6`), `ipv4` for
+   * the IPv4 side of a link that has one; undefined: the whole link (both families follow it).
+   */
+  family?: 'ipv4' | 'ipv6';
+  /** The link carries IPv6 (its IPv6 side follows this unit unless an `ipv6` unit judges it). */
+  ipv6?: boolean;
 }
 
 export interface FailoverDeps {
@@ -31,8 +38,8 @@ export interface FailoverDeps {
    * follow health, see `start`): the links whose checks pass, whatever their tier.
    */
   apply(active: readonly string[], options?: { repair?: boolean; healthy?: readonly string[] }): Promise<void>;
-  /** Deletes the conntrack entries carrying `mark`; returns how many. */
-  flush(mark: number): Promise<number>;
+  /** Deletes the conntrack entries carrying `mark` (of one family only, when given); returns how many. */
+  flush(mark: number, family?: 'ipv4' | 'ipv6'): Promise<number>;
   hooks: HookRunner;
   /** One line per event a person should see; `event` is the same as data (absent for a plain note). */
   log(line: string, event?: FailoverEvent): void;
@@ -241,9 +248,10 @@ export class Failover {
   private async reconcile(kept?: ReadonlyMap<string, LinkHealth>, repair = false): Promise<void> {
     this.emit({ event: 'reconcile' });
     const states = kept ? Object.fromEntries([...kept].map(([name, h]) => [name, h.state])) : this.monitor.states();
-    const best = activeLinks(this.links, states);
+    const whole = this.links.filter((l) => l.family !== 'ipv6');
+    const best = activeLinks(whole, states);
     if (!best) {
-      const keeping = this.applied ?? this.links.map((l) => l.name);
+      const keeping = this.applied?.filter((n) => !n.endsWith(IPV6_UNIT_SUFFIX)) ?? whole.map((l) => l.name);
       if (!this.allDown) this.emit({ event: 'all-down', keeping: [...keeping] }, `all links down: keeping ${listOf(keeping)} in use`);
       this.allDown = true;
     } else {
@@ -251,8 +259,11 @@ export class Failover {
     }
     // All down: keep what is applied; nothing applied yet (a start with every link dead is not
     // known yet, links start up) falls back to every link.
-    const target = best ?? this.applied?.filter((n) => this.links.some((l) => l.name === n)) ?? this.links.map((l) => l.name);
-    const healthy = this.followHealth ? this.links.filter((l) => (states[l.name] ?? 'up') === 'up').map((l) => l.name) : undefined;
+    const target = [
+      ...(best ?? this.applied?.filter((n) => whole.some((l) => l.name === n)) ?? whole.map((l) => l.name)),
+      ...this.ipv6Target(states),
+    ];
+    const healthy = this.followHealth ? whole.filter((l) => (states[l.name] ?? 'up') === 'up').map((l) => l.name) : undefined;
     if (this.dirty || !sameSet(target, this.applied) || (healthy && !sameSet(healthy, this.appliedHealthy))) {
       const started = this.deps.clock.monotonic();
       try {
@@ -284,6 +295,20 @@ export class Failover {
     await this.writeHealth().catch((error: unknown) => this.deps.log(errorMessage(error)));
   }
 
+  /**
+   * With a link's IPv6 judged on its own, the IPv6 set separately (`<link>:ipv6` names): the best
+   * tier of the links whose IPv6 side is up, by its own unit or, without one, by the link's. All
+   * down: the IPv6 set applied, or every IPv6 link. Without IPv6 units: nothing (IPv6 follows IPv4).
+   */
+  private ipv6Target(states: Record<string, LinkState>): string[] {
+    if (!this.links.some((l) => l.family === 'ipv6')) return [];
+    const six = this.links.filter((l) => l.ipv6 && l.family !== 'ipv6');
+    const state = (name: string) => states[ipv6Unit(name)] ?? states[name] ?? 'up';
+    const best = activeLinks(six, Object.fromEntries(six.map((l) => [l.name, state(l.name)])));
+    const names = best ?? this.applied?.filter((n) => n.endsWith(IPV6_UNIT_SUFFIX)).map((n) => n.slice(0, -IPV6_UNIT_SUFFIX.length)) ?? six.map((l) => l.name);
+    return names.map(ipv6Unit);
+  }
+
   /** Connections of a dead link that the ruleset no longer selects are deleted, so clients reconnect elsewhere. */
   private async flushDead(states: Record<string, LinkState>): Promise<void> {
     for (const link of this.links) {
@@ -291,7 +316,7 @@ export class Failover {
       this.flushed.add(link.name);
       if (!link.health.flushConnections) continue;
       try {
-        const count = await this.deps.flush(link.mark);
+        const count = await (link.family ? this.deps.flush(link.mark, link.family) : this.deps.flush(link.mark));
         this.emit({ event: 'flush', link: link.name, deleted: count }, `link ${link.name}: deleted ${count} conntrack entr${count === 1 ? 'y' : 'ies'}`);
       } catch (error) {
         this.emit({ event: 'flush', link: link.name, error: errorMessage(error) }, `link ${link.name}: deleting its conntrack entries failed: ${errorMessage(error)}`);

@@ -13,3 +13,4 @@ export { changeMessage } from './change-message.js';
 export { healthPath, readHealthFile, writeHealthFile, type HealthFile, type LinkHealthRecord } from './health-file.js';
 export type { FailoverEvent } from './events.js';
 export { Failover, HEALTH_WRITE_MS, RETRY_MS, type FailoverDeps, type FailoverLink, type FailoverOptions } from './failover.js';
+export { failoverLinks } from './failover-links.js';

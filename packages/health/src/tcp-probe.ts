@@ -16,7 +16,8 @@ export function socatArgs(iface: string, mark: number, target: string, port: num
   const t = seconds(timeoutSeconds);
   return [
     '-d', '-d', '-lu', `-T${t}`, `-t${t}`, '/dev/null',
-    `TCP4:${target}:${port},so-bindtodevice=${iface},setsockopt-int=${SOL_SOCKET}:${SO_MARK}:${mark},connect-timeout=${t}`,
+    // An IPv6 target goes in brackets (socat splits host and port at the last colon).
+    `${target.includes(':') ? `TCP6:[${target}]` : `TCP4:${target}`}:${port},so-bindtodevice=${iface},setsockopt-int=${SOL_SOCKET}:${SO_MARK}:${mark},connect-timeout=${t}`,
   ];
 }
 

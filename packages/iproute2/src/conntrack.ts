@@ -9,10 +9,12 @@ export class Conntrack {
    * Deletes the entries carrying `mark` (in the bits of `mask`); returns how many (at least). None at all is not a
    * failure, and neither is an entry that ended by itself meanwhile.
    */
-  async deleteMark(mark: number, mask?: number): Promise<number> {
+  async deleteMark(mark: number, mask?: number, family?: 'ipv4' | 'ipv6'): Promise<number> {
     let deleted = 0;
+    // Without a family conntrack deletes both; with one (a link's IPv6 side failed alone), only it.
+    const only = family ? ['-f', family] : [];
     for (let attempt = 1; ; attempt++) {
-      const result = await this.runner.run('conntrack', ['-D', '-m', markArg(mark, mask)], { reject: false });
+      const result = await this.runner.run('conntrack', ['-D', ...only, '-m', markArg(mark, mask)], { reject: false });
       const count = flowCount(result.stderr, 'deleted');
       // conntrack exits 1 when nothing matched; it then still prints "0 flow entries".
       if (result.exitCode === 0 || (result.exitCode === 1 && count === 0)) return deleted + (count ?? 0);
@@ -22,7 +24,7 @@ export class Conntrack {
         deleted += count ?? 0;
         continue;
       }
-      throw runtimeError(`conntrack -D -m ${markArg(mark, mask)} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      throw runtimeError(`conntrack -D ${only.map((o) => `${o} `).join('')}-m ${markArg(mark, mask)} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
     }
   }
 

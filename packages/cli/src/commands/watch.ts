@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { errorMessage, runtimeError, type SysctlSpec } from '@mwan/core';
 import {
-  CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
+  failoverLinks, CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
   type FailoverEvent, type FailoverLink, type FailoverOptions,
 } from '@mwan/health';
 import { Conntrack } from '@mwan/iproute2';
@@ -100,7 +100,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     },
     quickDrift: async () => (wantedSysctls ? engine.sysctlDrift(wantedSysctls, request.runDir) : []),
     // Only the mask's bits of the ct mark are mwan's: the last apply recorded which they are.
-    flush: async (mark) => conntrack.deleteMark(mark, (await readState(request.runDir).catch(() => null))?.markMask),
+    flush: async (mark, family) => conntrack.deleteMark(mark, (await readState(request.runDir).catch(() => null))?.markMask, family),
     hooks: optional(container, HOOK_RUNNER) ?? new ExecaHookRunner(),
     log,
     observe: (event) => metrics?.observe(event),
@@ -164,7 +164,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
 async function linksOf(request: WatchRequest): Promise<{ links: FailoverLink[]; options: FailoverOptions }> {
   const desired = await loadDesired(request.configPath, { previousMarks: marksOf(await readState(request.runDir)) });
   return {
-    links: desired.model.links.map((l) => ({ name: l.name, interface: l.interface, mark: l.mark, priority: l.priority, health: l.health })),
+    links: failoverLinks(desired.model.links),
     options: { followHealth: (desired.model.rules ?? []).some((r) => r.links !== undefined) },
   };
 }
