@@ -2,7 +2,7 @@ import type { LinkState } from '@mwan/core';
 import type { HealthChange } from './link-health.js';
 
 /**
- * What `mwan watch` does, as data: each of these is also one log line (except `reconcile`), and
+ * What `mwan watch` does, as data: each of these is also one log line (except `reconcile` and `check`), and
  * the daemon's metrics count them. Fields are plain JSON, for `--log-format json`.
  */
 export type FailoverEvent =
@@ -20,4 +20,6 @@ export type FailoverEvent =
   | { event: 'drift-check'; error: string }
   | { event: 'hook'; link: string; hook: string; state: LinkState; exitCode?: number; error?: string }
   | { event: 'reconcile' }
+  /** One comparison of the kernel with the config (`quick`: the sysctls only), whatever it found. */
+  | { event: 'check'; scope: 'full' | 'quick' }
   | { event: 'internal-error'; error: string };

@@ -169,8 +169,10 @@ export class Failover {
       return;
     }
     let changes: string[];
+    const scope = quick && this.deps.quickDrift ? 'quick' : 'full';
+    this.emit({ event: 'check', scope });
     try {
-      changes = await (quick && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied, ...(this.followHealth && this.appliedHealthy ? [this.appliedHealthy] : [])));
+      changes = await (scope === 'quick' && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied, ...(this.followHealth && this.appliedHealthy ? [this.appliedHealthy] : [])));
     } catch (error) {
       this.emit({ event: 'drift-check', error: errorMessage(error) }, `drift check failed: ${errorMessage(error)}`);
       return;

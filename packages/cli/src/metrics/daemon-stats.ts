@@ -6,12 +6,13 @@ export class DaemonStats {
   private sampleValue: DaemonSample;
 
   constructor(initial?: DaemonSample) {
-    this.sampleValue = initial ? structuredClone(initial) : { reconciles: 0, repairs: 0, applies: { ok: 0, failed: 0 }, lastApplySeconds: null };
+    this.sampleValue = initial ? { checks: 0, ...structuredClone(initial) } : { reconciles: 0, checks: 0, repairs: 0, applies: { ok: 0, failed: 0 }, lastApplySeconds: null };
   }
 
   observe(event: FailoverEvent): void {
     const s = this.sampleValue;
     if (event.event === 'reconcile') s.reconciles++;
+    else if (event.event === 'check') s.checks = (s.checks ?? 0) + 1;
     else if (event.event === 'repair') s.repairs++;
     else if (event.event === 'apply') {
       s.applies[event.result]++;

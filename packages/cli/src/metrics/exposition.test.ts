@@ -26,7 +26,7 @@ const twoLinks: MetricsSnapshot = {
       health: { checked: true, up: false, stateSeconds: 2.25, rttMs: null, lossPercent: 35, lastError: 'timeout' },
     },
   ],
-  daemon: { reconciles: 5, repairs: 1, applies: { ok: 4, failed: 1 }, lastApplySeconds: 0.085 },
+  daemon: { reconciles: 5, checks: 40, repairs: 1, applies: { ok: 4, failed: 1 }, lastApplySeconds: 0.085 },
 };
 
 describe('Prometheus exposition text', () => {

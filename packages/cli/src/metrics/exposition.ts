@@ -32,6 +32,8 @@ export interface LinkSample {
 
 export interface DaemonSample {
   reconciles: number;
+  /** Comparisons of the kernel with the config (absent from a metrics.json of an older mwan). */
+  checks?: number;
   repairs: number;
   applies: { ok: number; failed: number };
   /** Seconds the last apply took; null before the first. */
@@ -127,6 +129,8 @@ export function renderExposition(snapshot: MetricsSnapshot): string {
   if (daemon) {
     family('mwan_watch_reconciles_total', 'counter', 'Reconciles of the active set by mwan watch (each health change, reload, retry or repair).')
       .samples.push({ labels: {}, value: daemon.reconciles });
+    family('mwan_watch_checks_total', 'counter', 'Comparisons of the kernel with the config by mwan watch: on every netlink or nft event, every 10 s, and every second for the sysctls.')
+      .samples.push({ labels: {}, value: daemon.checks ?? 0 });
     family('mwan_watch_repairs_total', 'counter', 'Repairs started by mwan watch, each followed by an apply: the kernel found different from the config, a ruleset replaced by another mwan command, or an interrupted apply.')
       .samples.push({ labels: {}, value: daemon.repairs });
     const applies = family('mwan_watch_applies_total', 'counter', 'Applies by mwan watch, by result.');
