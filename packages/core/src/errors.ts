@@ -18,6 +18,24 @@ export class MwanError extends Error {
   }
 }
 
+/**
+ * No link of the config can carry traffic now (every interface absent, down, without carrier or
+ * address …). `mwan apply` fails with it (exit 1); `mwan watch` waits for a link instead, since
+ * links come and go.
+ */
+export class NoUsableLinkError extends MwanError {
+  constructor(message: string) {
+    super('runtime', message);
+    this.name = 'NoUsableLinkError';
+  }
+}
+
+/** Whether `error`, or an error it was caused by (an apply wraps what failed), is a NoUsableLinkError. */
+export function noUsableLink(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof NoUsableLinkError) return true;
+  return false;
+}
+
 export function configError(problems: string | readonly string[]): MwanError {
   return new MwanError('config', problems);
 }

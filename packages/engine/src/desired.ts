@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  activeLinks, buildModel, loadConfigFile, MwanError, render, runtimeError, splitActive, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
+  activeLinks, buildModel, loadConfigFile, MwanError, NoUsableLinkError, render, splitActive, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
 } from '@mwan/core';
 import { loadStrategy, type LoadedStrategy } from './strategy-loader.js';
 import type { MwanState } from './state-file.js';
@@ -39,7 +39,7 @@ export async function loadDesired(configPath: string, options: DesiredOptions = 
   const configured = buildModel(config, { strategy: options.strategy, previousMarks: options.previousMarks });
   const { model, down, down6 } = options.interfaces ? usableLinks(configured, await options.interfaces()) : { model: configured, down: [], down6: [] };
   if (!model.links.length) {
-    throw runtimeError(`no link can carry traffic: ${down.map((d) => `${d.link.name}: ${d.detail} (${d.reason})`).join('; ')}`);
+    throw new NoUsableLinkError(`no link can carry traffic: ${down.map((d) => `${d.link.name}: ${d.detail} (${d.reason})`).join('; ')}`);
   }
   const strategy = await loadStrategy(model.strategy.name, { configDir: dirname(path) });
   // Each rule's own strategy, once per name.

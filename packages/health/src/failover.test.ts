@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildModel, resolveHealth, splitActive, type HealthConfig } from '@mwan/core';
+import { buildModel, MwanError, NoUsableLinkError, resolveHealth, splitActive, type HealthConfig } from '@mwan/core';
 import { failoverLinks } from './failover-links.js';
 import { Failover, RETRY_MS, type FailoverLink } from './failover.js';
 import { FakeClock } from './fake-clock.js';
@@ -26,7 +26,14 @@ class SwitchProber implements Prober {
   }
 }
 
-function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise<boolean>; applying?: (clock: FakeClock) => Promise<void> } = {}) {
+function setup(options: {
+  failApplies?: number;
+  /** What a failing apply throws (default: an nft failure). */
+  failWith?: () => Error;
+  appliedElsewhere?: () => Promise<boolean>;
+  applying?: (clock: FakeClock) => Promise<void>;
+  drift?: boolean;
+} = {}) {
   const clock = new FakeClock(0);
   const prober = new SwitchProber(clock);
   const applies: { at: number; active: string[]; healthy?: string[] }[] = [];
@@ -50,7 +57,7 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
     apply: async (active, applyOptions) => {
       if (failures > 0) {
         failures--;
-        throw new Error('nft -f failed');
+        throw options.failWith?.() ?? new Error('nft -f failed');
       }
       await options.applying?.(clock);
       applies.push({ at: clock.now(), active: [...active], ...(applyOptions?.healthy ? { healthy: [...applyOptions.healthy] } : {}) });
@@ -70,6 +77,7 @@ function setup(options: { failApplies?: number; appliedElsewhere?: () => Promise
       files.push(file);
     },
     pid: 4242,
+    ...(options.drift ? { drift: async () => [] } : {}),
     ...(options.appliedElsewhere ? { appliedElsewhere: options.appliedElsewhere } : {}),
   });
   /** The next `n` applies fail. */
@@ -339,6 +347,48 @@ describe('Failover', () => {
 
   it('throws when the first apply fails, leaving nothing running', async () => {
     const t = setup({ failApplies: 1 });
+    await expect(t.failover.start([link('isp1', 1)], 'c')).rejects.toThrow('nft -f failed');
+    await t.clock.advance(10_000);
+    expect(t.applies).toEqual([]);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('waits when no link can carry traffic at start: no probe until an apply works, one line, then a try on every event and every 2 s', async () => {
+    // As the engine throws it: wrapped by the apply, the cause kept.
+    const noLink = () => new MwanError('runtime', ['apply failed at step "check": no link can carry traffic: isp1: interface wan1 does not exist (absent)', 'nothing was changed'], {
+      cause: new NoUsableLinkError('no link can carry traffic: isp1: interface wan1 does not exist (absent)'),
+    });
+    const t = setup({ failApplies: 3, failWith: noLink, drift: true });
+    let probes = 0;
+    const probe = t.prober.probe.bind(t.prober);
+    t.prober.probe = async (l) => {
+      probes++;
+      return probe(l);
+    };
+    await t.failover.start([link('isp1', 1)], 'c');
+    expect(t.failover.status.applied).toBeUndefined();
+    expect(t.log).toEqual([expect.stringMatching(/^nothing applied yet: apply failed at step "check": no link can carry traffic: .*\(absent\); nothing was changed; waiting for a link \(on every kernel event, and every 2 s\)$/)]);
+    // The retry 2 s later fails the same way: no second line.
+    await t.clock.advance(RETRY_MS);
+    expect(t.events.filter((e) => e.event === 'apply').map((e) => e.event === 'apply' && e.result)).toEqual(['failed', 'failed']);
+    expect(t.log).toHaveLength(1);
+    expect(probes).toBe(0);
+    // A kernel event (the interface appeared) tries at once, not at the next retry.
+    t.failover.kick();
+    await t.clock.advance(1);
+    expect(t.applies).toEqual([]);
+    t.failover.kick();
+    await t.clock.advance(1);
+    expect(t.applies.map((a) => a.active)).toEqual([['isp1']]);
+    expect(t.log.at(-1)).toBe('active links: isp1');
+    await t.clock.advance(2000);
+    expect(probes).toBeGreaterThanOrEqual(4);
+    await t.failover.stop();
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('still throws when the first apply fails for another reason', async () => {
+    const t = setup({ failApplies: 1, failWith: () => new MwanError('runtime', 'apply failed at step "nft": nft -f failed'), drift: true });
     await expect(t.failover.start([link('isp1', 1)], 'c')).rejects.toThrow('nft -f failed');
     await t.clock.advance(10_000);
     expect(t.applies).toEqual([]);

@@ -1,4 +1,4 @@
-import { activeLinks, errorMessage, IPV6_UNIT_SUFFIX, ipv6Unit, MwanError, type LinkState } from '@mwan/core';
+import { activeLinks, errorMessage, IPV6_UNIT_SUFFIX, ipv6Unit, MwanError, noUsableLink, type LinkState } from '@mwan/core';
 import { changeMessage, listOf } from './change-message.js';
 import type { Clock } from './clock.js';
 import type { FailoverEvent } from './events.js';
@@ -102,6 +102,9 @@ export class Failover {
   private stoppedAt?: number;
   private lastDriftCheck = Number.NEGATIVE_INFINITY;
   private kicked = false;
+  /** Nothing applied yet because no link can carry traffic: every event and retry tries again. */
+  private waitingForLink = false;
+  private probing = false;
 
   constructor(private readonly deps: FailoverDeps) {
     this.monitor = new HealthMonitor({
@@ -114,18 +117,27 @@ export class Failover {
 
   /**
    * Applies the best tier, then starts probing: probes need the links' rules and routes, which
-   * the apply creates. A failed first apply throws: nothing is running then.
+   * the apply creates. When no link can carry traffic yet (every interface absent, down …), it
+   * returns all the same and waits: every `kick()` and every RETRY_MS try again, and probing
+   * starts with the first apply that works. Any other failure of the first apply throws: nothing
+   * is running then.
    */
   async start(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
     this.links = [...links];
     this.configPath = configPath;
     this.followHealth = options.followHealth ?? false;
     await this.enqueue(() => this.reconcile());
-    if (this.applied === undefined) {
+    if (this.applied === undefined && !this.waitingForLink) {
       await this.stop();
       throw new MwanError('runtime', this.lastError ?? 'the first apply failed');
     }
-    this.monitor.start(this.links);
+  }
+
+  /** Once something is applied: the links' rules and routes exist for the probes to use. */
+  private startProbing(kept?: ReadonlyMap<string, LinkHealth>): void {
+    if (this.probing || this.stopping.signal.aborted) return;
+    this.probing = true;
+    this.monitor.start(this.links, kept);
     if (this.deps.drift) void this.driftLoop();
   }
 
@@ -134,7 +146,7 @@ export class Failover {
    * events costs one check, a missed one the next periodic check.
    */
   kick(): void {
-    if (this.kicked || this.stopping.signal.aborted || !this.deps.drift) return;
+    if (this.kicked || this.stopping.signal.aborted || (!this.deps.drift && !this.waitingForLink)) return;
     this.kicked = true;
     void this.enqueue(async () => {
       this.kicked = false;
@@ -159,6 +171,7 @@ export class Failover {
 
   /** `quick`: only what no event announces (quickDrift). */
   private async repairDrift(quick = false): Promise<void> {
+    if (this.applied === undefined && this.waitingForLink) return this.reconcile();
     if (this.applied === undefined || this.dirty || !this.deps.drift) return;
     // A manual apply is the likeliest difference, and the one with a reason to name (a cheap
     // check, with the quick one too).
@@ -195,6 +208,7 @@ export class Failover {
       return before && after && before.interface === after.interface;
     }));
     await this.monitor.stop();
+    this.probing = false;
     this.links = [...links];
     this.configPath = configPath;
     this.followHealth = options.followHealth ?? false;
@@ -202,7 +216,7 @@ export class Failover {
     this.dirty = true;
     // Links that stay are judged by their kept health; new ones count as up until probed.
     await this.enqueue(() => this.reconcile(kept));
-    this.monitor.start(this.links, kept);
+    if (this.applied !== undefined) this.startProbing(kept);
   }
 
   /** Stops probing and waits for what is under way; the ruleset stays as it is. */
@@ -274,11 +288,17 @@ export class Failover {
         const durationMs = Math.round(this.deps.clock.monotonic() - started);
         this.emit({ event: 'apply', result: 'ok', durationMs, active: [...target] }, `applied active links ${listOf(target)} in ${durationMs} ms`);
       } catch (error) {
-        this.lastError = errorMessage(error);
+        const message = errorMessage(error);
+        // While waiting for a link, the same reason again is no news: one line, not one every 2 s.
+        const repeated = this.waitingForLink && message === this.lastError;
+        this.lastError = message;
+        this.waitingForLink = this.applied === undefined && noUsableLink(error);
         const durationMs = Math.round(this.deps.clock.monotonic() - started);
         this.emit(
-          { event: 'apply', result: 'failed', durationMs, active: [...target], error: this.lastError },
-          `apply of active links ${listOf(target)} failed: ${this.lastError}; trying again in ${RETRY_MS / 1000} s`,
+          { event: 'apply', result: 'failed', durationMs, active: [...target], error: message },
+          repeated ? undefined : this.waitingForLink
+            ? `nothing applied yet: ${message}; waiting for a link (on every kernel event, and every ${RETRY_MS / 1000} s)`
+            : `apply of active links ${listOf(target)} failed: ${message}; trying again in ${RETRY_MS / 1000} s`,
         );
         this.dirty = true;
         this.scheduleRetry();
@@ -288,6 +308,8 @@ export class Failover {
       this.applied = [...target];
       this.appliedHealthy = healthy;
       this.dirty = false;
+      this.waitingForLink = false;
+      this.startProbing(kept);
       if (!before || !sameSet(target, before)) {
         this.emit({ event: 'active', active: [...target], ...(before ? { was: [...before] } : {}) }, `active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
       }

@@ -7,7 +7,7 @@ import { container as rootContainer } from 'tsyringe';
 import { wire } from '../container.js';
 import { buildModel, loadConfigFile, render } from '@mwan/core';
 import { CLOCK, FakeClock, HOOK_RUNNER, PROBER, type HookRunner, type ProbedLink, type ProbeOutcome, type Prober } from '@mwan/health';
-import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS } from '@mwan/iproute2';
+import { FakeKernel, RecordingRunner, RUNNER, SYSCTLS, type KernelInterface } from '@mwan/iproute2';
 import strategy from '@mwan/strategy-weighted';
 import { main } from '../main.js';
 import { KERNEL_EVENTS, type KernelEvents } from '../daemon/kernel-events.js';
@@ -49,11 +49,13 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 3000): 
   }
 }
 
-function start(name: string) {
+/** `prepare`: changes the kernel before watch starts. */
+function start(name: string, prepare?: (kernel: FakeKernel) => void) {
   const dir = join(tmp, name);
   const config = join(tmp, `${name}.json`);
   writeFileSync(config, configOf());
   const kernel = new FakeKernel({ conntrack: { 2: 5 } });
+  prepare?.(kernel);
   const runner = new RecordingRunner(kernel.respond);
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const prober = new SwitchProber(clock);
@@ -80,6 +82,46 @@ function start(name: string) {
 }
 
 describe('mwan watch', () => {
+  it('waits when no link can carry traffic at start, and applies as soon as an interface appears', async () => {
+    const absent = new Map<string, KernelInterface>();
+    const w = start('absent', (kernel) => {
+      for (const name of ['wan1', 'wan2', 'wan3']) {
+        absent.set(name, kernel.links.get(name)!);
+        kernel.links.delete(name);
+      }
+    });
+    await until('the waiting line', () => w.out().includes('watching '));
+    expect(w.out()).toMatch(/^nothing applied yet: apply failed at step "check": no link can carry traffic: isp1: .*\(absent\).*; waiting for a link \(on every kernel event, and every 2 s\)$/m);
+    expect(w.kernel.table).toBeNull();
+    // Retries find the same: no new line, nothing applied.
+    await w.clock.advance(4000);
+    expect(w.out().match(/nothing applied yet/g)).toHaveLength(1);
+    expect(w.kernel.table).toBeNull();
+    // wan2 appears (a modem plugged in): its netlink event makes watch apply at once.
+    w.kernel.links.set('wan2', absent.get('wan2')!);
+    w.netlink.emit('change');
+    await until('the first apply', () => w.kernel.table !== null);
+    // The health view's active set; the engine leaves isp1 out while its interface is absent.
+    await until('the active line', () => /^active links: isp1, isp2$/m.test(w.out()));
+    expect(w.out()).toMatch(/^link isp1 left out: interface wan1 does not exist \(absent\)$/m);
+    // Probing started with it: health.json counts isp2's probes.
+    const probed = () => {
+      try {
+        return (JSON.parse(readFileSync(join(w.dir, 'health.json'), 'utf8')) as { links: { name: string; probes: number }[] }).links.some((l) => l.name === 'isp2' && l.probes > 0);
+      } catch {
+        return false;
+      }
+    };
+    // health.json is written by real file I/O: real time passes between the steps of the fake one.
+    for (let i = 0; i < 50 && !probed(); i++) {
+      await w.clock.advance(200);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(probed()).toBe(true);
+    w.signals.emit('SIGTERM');
+    expect(await w.exit).toBe(0);
+  });
+
   it('repairs what another program changed: on a netlink event, and by its periodic check without one', async () => {
     const w = start('drift');
     try {

@@ -39,7 +39,7 @@ export function watchCommand(ctx: CliContext): Command {
       'Applies the config with the best tier of links, then probes each link with health checks through the link '
       + 'itself. When the set of healthy links of the best tier changes it applies again with only those links '
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
-      + 'the last set is kept. On every netlink and nft event, and periodically, it compares the kernel with the config '
+      + 'the last set is kept; no link able to carry traffic at start: it waits for one. On every netlink and nft event, and periodically, it compares the kernel with the config '
       + '(interfaces, table, rules, routes, sysctls) and repairs what differs. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
       + 'in place. Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
