@@ -8,6 +8,7 @@ import { capacity } from './benchmarks/capacity.js';
 import { dataPlane } from './benchmarks/data-plane.js';
 import { failover } from './benchmarks/failover.js';
 import { reloadUnderLoad } from './benchmarks/reload.js';
+import { rulesBench } from './benchmarks/rules.js';
 import { scaling } from './benchmarks/scaling.js';
 import { LAB_PREFIX, type BenchContext } from './context.js';
 import { findings } from './findings.js';
@@ -22,6 +23,7 @@ export const BENCHMARKS = {
   reload: reloadUnderLoad,
   capacity,
   failover,
+  rules: rulesBench,
 } as const satisfies Record<string, (ctx: BenchContext) => Promise<Section>>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

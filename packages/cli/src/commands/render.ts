@@ -15,8 +15,8 @@ export function renderCommand(ctx: CliContext): Command {
       const previous = await readState(globals.runDir).catch(() => null);
       const { rendered } = await loadDesired(globals.config, { strategy: options.strategy, previousMarks: marksOf(previous) });
       if (globals.json) {
-        const { nft, routes, rules, sysctls, active } = rendered;
-        ctx.io.out(`${JSON.stringify({ nft, routes, rules, sysctls, active }, null, 2)}\n`);
+        const { nft, routes, rules, sysctls, active, policy } = rendered;
+        ctx.io.out(`${JSON.stringify({ nft, routes, rules, sysctls, active, policy }, null, 2)}\n`);
         return;
       }
       ctx.io.out(`${rendered.nft}\n${renderIpCommands(rendered)}`);
