@@ -1,4 +1,5 @@
 /** Markdown pieces for RESULTS.md. */
+import { pairedRatios, summarize } from './stats.js';
 
 export type Cell = string | number;
 
@@ -20,3 +21,15 @@ export function table(headers: readonly string[], rows: readonly (readonly Cell[
 
 /** A literal block for commands. */
 export const code = (lines: readonly string[]): string => ['```', ...lines, '```'].join('\n');
+
+/** A median with its range: `412 (380–430)`. */
+export const spread = (values: readonly number[]): string => {
+  const s = summarize(values);
+  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
+};
+
+/** A paired ratio's median with its interquartile range: how far one round's ratio can be trusted. */
+export function pairedCell(candidate: readonly number[], baseline: readonly number[]): string {
+  const s = summarize(pairedRatios(candidate, baseline));
+  return `${ratio(s.median)} [${s.q1.toFixed(2)}–${s.q3.toFixed(2)}]`;
+}

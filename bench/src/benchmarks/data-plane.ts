@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { Lab } from '@mwan/lab';
 import type { BenchContext } from '../context.js';
 import { IperfServer, iperfArgs, runIperf } from '../iperf.js';
-import { fmt, ratio, table } from '../markdown.js';
+import { fmt, pairedCell, ratio, spread, table } from '../markdown.js';
 import { Nginx, SMALL_FILE } from '../nginx.js';
 import { bothWays, type Section, type Target } from '../report.js';
 import { roundOrder } from '../schedule.js';
 import { SEED_COMMAND } from '../seed.js';
 import { mwan, plain, seed, type RouterSetup } from '../setups.js';
-import { median, pairedRatios, summarize } from '../stats.js';
+import { median, pairedRatios } from '../stats.js';
 import { runWrk, wrkArgs } from '../wrk.js';
 
 const TITLE = 'Data plane: throughput and new-connection rate';
@@ -115,17 +115,6 @@ export async function dataPlane(ctx: BenchContext): Promise<Section> {
 
 const lastOf = (samples: Map<string, Samples>): string =>
   [...samples].map(([l, s]) => `${l} ${fmt(s.connPerSecond.at(-1)!)} conn/s ${fmt(s.bitsPerSecond.at(-1)! / 1e9)} Gbit/s`).join('; ');
-
-const spread = (values: readonly number[]): string => {
-  const s = summarize(values);
-  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
-};
-
-/** A paired ratio's median with its interquartile range: how far one round's ratio can be trusted. */
-function pairedCell(candidate: readonly number[], baseline: readonly number[]): string {
-  const s = summarize(pairedRatios(candidate, baseline));
-  return `${ratio(s.median)} [${s.q1.toFixed(2)}–${s.q3.toFixed(2)}]`;
-}
 
 function rowsOf(samples: Map<string, Samples>): string[][] {
   const base = samples.get('plain')!;

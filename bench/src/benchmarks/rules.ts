@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { configFor, findMwanCli, Lab } from '@mwan/lab';
 import type { BenchContext } from '../context.js';
-import { fmt, ratio, table } from '../markdown.js';
+import { fmt, pairedCell, ratio, spread, table } from '../markdown.js';
 import { Nginx, SMALL_FILE } from '../nginx.js';
 import { bothWays, type Section, type Target } from '../report.js';
 import { roundOrder } from '../schedule.js';
-import { median, pairedRatios, summarize } from '../stats.js';
+import { median, pairedRatios } from '../stats.js';
 import { runWrk, wrkArgs } from '../wrk.js';
 
 const TITLE = 'Policy rules: 1 rule vs 100';
@@ -97,16 +97,6 @@ export async function rulesBench(ctx: BenchContext): Promise<Section> {
 }
 
 const lastOf = (samples: Map<string, number[]>): string => [...samples].map(([l, s]) => `${l} ${fmt(s.at(-1)!)} conn/s`).join('; ');
-
-const spread = (values: readonly number[]): string => {
-  const s = summarize(values);
-  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
-};
-
-function pairedCell(candidate: readonly number[], baseline: readonly number[]): string {
-  const s = summarize(pairedRatios(candidate, baseline));
-  return `${ratio(s.median)} [${s.q1.toFixed(2)}–${s.q3.toFixed(2)}]`;
-}
 
 function describe(samples: Record<Mode, Map<string, number[]>>, rounds: Record<Mode, number>, seconds: number, commands: string[], lookups: ReadonlyMap<string, number>): Section {
   const modes = (['concurrent', 'sequential'] as const).filter((m) => rounds[m] > 0);
