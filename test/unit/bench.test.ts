@@ -1,5 +1,8 @@
 // The bench's pure parts: statistics, output parsers, the SVG and markdown writers.
 import { describe, expect, it } from '@jest/globals';
+import type { Lab } from '@mwan/lab';
+import { buildModel, groupRules, validateConfig } from '@mwan/core';
+import { RULE_SETUPS } from '../../bench/src/benchmarks/rules.js';
 import { countExecs } from '../../bench/src/exec-count.js';
 import { parseIperf } from '../../bench/src/iperf.js';
 import { fmt, table } from '../../bench/src/markdown.js';
@@ -107,5 +110,16 @@ describe('writers', () => {
     const text = plainRuleset('wan1');
     expect(text.split('\n').slice(0, 3)).toEqual(['table ip bench_plain', 'delete table ip bench_plain', 'table ip bench_plain {']);
     expect(text).toContain('oifname "wan1" masquerade');
+  });
+});
+
+describe('the rules benchmark\'s setups', () => {
+  it('are valid configs that make 0, 1, 1 and 100 lookups', () => {
+    const links = [{ name: 'isp1', interface: 'wan1' }, { name: 'isp2', interface: 'wan2' }];
+    const lab = { links: links.map((l) => ({ name: l.name })) } as unknown as Lab;
+    const lookups = RULE_SETUPS.map((s) => groupRules(buildModel(validateConfig({ lan: ['eth0'], links, rules: s.rules(lab) })).rules ?? []).length);
+    expect(Object.fromEntries(RULE_SETUPS.map((s, i) => [s.label, lookups[i]]))).toEqual({
+      'no rules': 0, '1 rule': 1, '100 rules, one lookup': 1, '100 rules, alternating shapes': 100,
+    });
   });
 });
