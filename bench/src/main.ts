@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,12 +10,13 @@ import { failover } from './benchmarks/failover.js';
 import { reloadUnderLoad } from './benchmarks/reload.js';
 import { rulesBench } from './benchmarks/rules.js';
 import { scaling } from './benchmarks/scaling.js';
+import { soak } from './benchmarks/soak.js';
 import { LAB_PREFIX, type BenchContext } from './context.js';
 import { findings } from './findings.js';
 import { machineFacts } from './machine.js';
 import { BENCH_DIR, REPO } from './paths.js';
 import type { Section } from './report.js';
-import { resultsMarkdown } from './results.js';
+import { resultsMarkdown, type RunInfo } from './results.js';
 
 export const BENCHMARKS = {
   'data-plane': dataPlane,
@@ -24,6 +25,7 @@ export const BENCHMARKS = {
   capacity,
   failover,
   rules: rulesBench,
+  soak,
 } as const satisfies Record<string, (ctx: BenchContext) => Promise<Section>>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;
@@ -37,6 +39,8 @@ export interface BenchOptions {
   log?: (message: string) => void;
   /** How the run was started, for RESULTS.md. */
   command?: string;
+  /** Keep the sections of the benchmarks not run from `out`/results.json (with their plots). */
+  merge?: boolean;
 }
 
 export interface BenchOutcome {
@@ -71,16 +75,46 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchOutcome
   }
   const seconds = (performance.now() - started) / 1000;
 
-  const plotsDir = join(out, 'plots');
-  mkdirSync(plotsDir, { recursive: true });
-  const list = names.map((n) => sections[n]);
-  for (const s of list) for (const p of s.plots) writeFileSync(join(plotsDir, p.file), p.svg);
-  const resultsPath = join(out, 'RESULTS.md');
   const run = { command: options.command ?? 'npm run bench', quick, rounds, seconds, machine, loadAfter: loadavg().map((l) => Math.round(l * 100) / 100) };
-  writeFileSync(resultsPath, resultsMarkdown(run, list, findings(sections), relative(out, plotsDir) || '.'));
-  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ run, sections: Object.fromEntries(names.map((n) => [n, { ...sections[n], plots: sections[n].plots.map((p) => p.file) }])) }, null, 2)}\n`);
+  const resultsPath = writeResults(out, run, sections, { merge: options.merge ?? false });
   const leftNamespaces = await namespacesStartingWith(`${LAB_PREFIX}-${process.pid}-`);
   return { out, resultsPath, sections, leftNamespaces };
+}
+
+/**
+ * Writes RESULTS.md, results.json and the plots of `sections` (the benchmarks just run) into
+ * `out`; with `merge`, the other benchmarks' sections of the results.json already there are kept.
+ * Returns the path of RESULTS.md.
+ */
+export function writeResults(out: string, run: RunInfo, sections: Record<string, Section>, options: { merge: boolean }): string {
+  const plotsDir = join(out, 'plots');
+  mkdirSync(plotsDir, { recursive: true });
+  for (const section of Object.values(sections)) for (const p of section.plots) writeFileSync(join(plotsDir, p.file), p.svg);
+  const all = options.merge ? { ...keptSections(join(out, 'results.json'), Object.keys(sections)), ...sections } : sections;
+  const order = (Object.keys(BENCHMARKS) as BenchmarkName[]).filter((n) => n in all);
+  const resultsPath = join(out, 'RESULTS.md');
+  writeFileSync(resultsPath, resultsMarkdown(run, order.map((n) => all[n]), findings(all), relative(out, plotsDir) || '.'));
+  const stored = Object.fromEntries(order.map((n) => [n, { ...all[n], plots: all[n].plots.map(({ file, title }) => ({ file, title })) }]));
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ run, sections: stored }, null, 2)}\n`);
+  return resultsPath;
+}
+
+/**
+ * The sections of an earlier results.json for the benchmarks not in `ran`, each saying which run it
+ * is from; their plots are already in plots/ (results.json names them: as strings in older files).
+ */
+function keptSections(path: string, ran: readonly string[]): Record<string, Section> {
+  if (!existsSync(path)) return {};
+  const previous = JSON.parse(readFileSync(path, 'utf8')) as {
+    run: { machine: { date: string; commit: string } };
+    sections: Record<string, Omit<Section, 'plots'> & { plots: (string | { file: string; title: string })[] }>;
+  };
+  const from = `${previous.run.machine.date.slice(0, 10)} (${previous.run.machine.commit.slice(0, 12)})`;
+  return Object.fromEntries(Object.entries(previous.sections).filter(([name]) => name in BENCHMARKS && !ran.includes(name)).map(([name, s]) => [name, {
+    ...s,
+    from: s.from ?? from,
+    plots: s.plots.map((p) => (typeof p === 'string' ? { file: p, title: p, svg: '' } : { ...p, svg: '' })),
+  }]));
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--out DIR] [--rounds N] [--only ${Object.keys(BENCHMARKS).join(',')}]
@@ -88,6 +122,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--out DIR] [--rounds N] [--onl
   --out      directory for RESULTS.md, results.json and plots/ (default bench/)
   --rounds   paired rounds per comparison (default ${MIN_ROUNDS}; 1 with --quick)
   --only     run only these benchmarks
+  --merge    keep the other benchmarks' results from the results.json in --out (each says its run)
 Needs root (network namespaces).`;
 
 /** The bench's command line; returns the exit code (0 ok, 1 failure, 2 usage). */
@@ -101,6 +136,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out: { type: 'string' },
         rounds: { type: 'string' },
         only: { type: 'string' },
+        merge: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -129,6 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(values.out ? { out: values.out } : {}),
     ...(rounds !== undefined ? { rounds } : {}),
     ...(only ? { only: only as BenchmarkName[] } : {}),
+    merge: values.merge,
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
   });
   process.stdout.write(`bench: results in ${outcome.resultsPath}\n`);

@@ -45,6 +45,8 @@ export interface Section {
   raw: unknown;
   /** Seconds the benchmark took. */
   seconds?: number;
+  /** Kept from an earlier run by `--merge`: which one (date and commit). */
+  from?: string;
 }
 
 /** A benchmark that could not run at all still produces a section that says why. */

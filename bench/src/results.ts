@@ -23,7 +23,8 @@ export function resultsMarkdown(run: RunInfo, sections: readonly Section[], note
     '# mwan benchmark results',
     `Written by \`${run.command}\` on ${m.date.slice(0, 10)} (${m.date}); the whole run took ${Math.round(run.seconds)} s` +
       `${run.quick ? ' (quick mode: tiny runs, the numbers only show that every benchmark works)' : ''}. ` +
-      `${run.rounds} paired rounds per comparison; medians throughout. See [README.md](README.md) for how to read the ratios.`,
+      `${run.rounds} paired rounds per comparison; medians throughout. See [README.md](README.md) for how to read the ratios.` +
+      `${sections.some((s) => s.from) ? ' Sections that name another run were kept from it (`--merge`); the machine facts below are this run\'s.' : ''}`,
     '## Machine',
     table(['fact', 'value'], [
       ['CPU', `${m.cpu}, ${m.cores} cores`],
@@ -43,7 +44,7 @@ export function resultsMarkdown(run: RunInfo, sections: readonly Section[], note
   if (notes.length) parts.push('## Findings', ...notes);
   for (const s of sections) {
     parts.push(`## ${s.title}`, s.measures);
-    if (s.seconds !== undefined) parts.push(`(${Math.round(s.seconds)} s)`);
+    if (s.seconds !== undefined) parts.push(`(${Math.round(s.seconds)} s${s.from ? `, in the run of ${s.from}` : ''})`);
     parts.push(...s.body);
     for (const p of s.plots) parts.push(`![${p.title}](${plotsDir}/${p.file})`);
     if (s.commands.length) parts.push('Commands:', code(s.commands));

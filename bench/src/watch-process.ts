@@ -22,10 +22,13 @@ export class WatchProcess {
     });
   }
 
-  /** Starts watch and waits for its "watching" line (its first apply is done then). */
-  static async start(lab: Lab, config: string): Promise<WatchProcess> {
-    const child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config], {
-      buffer: false, stdin: 'ignore', reject: false,
+  /**
+   * Starts watch and waits for its "watching" line (its first apply is done then). `args` go to
+   * `mwan watch`, `env` is added to its environment.
+   */
+  static async start(lab: Lab, config: string, options: { args?: readonly string[]; env?: Readonly<Record<string, string>> } = {}): Promise<WatchProcess> {
+    const child = execa('ip', ['netns', 'exec', lab.ns.router, process.execPath, findMwanCli(), '--run-dir', lab.runDir, 'watch', '--config', config, ...(options.args ?? [])], {
+      buffer: false, stdin: 'ignore', reject: false, env: options.env ?? {},
     }) as ResultPromise;
     const watch = new WatchProcess(child);
     try {
@@ -40,6 +43,17 @@ export class WatchProcess {
   /** The first line that arrived at or after `after` and matches. */
   find(after: number, pattern: RegExp): TimedLine | undefined {
     return this.lines.find((l) => l.at >= after && pattern.test(l.text));
+  }
+
+  /** The daemon's pid: `ip netns exec` runs node in its own place. */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('mwan watch did not start');
+    return this.child.pid;
+  }
+
+  /** Sends `signal` to watch. */
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** Asks watch to re-read its config (it queues reloads, never runs two at once). */

@@ -31,5 +31,5 @@ const root = typeof process.getuid === 'function' && process.getuid() === 0;
     } finally {
       if (outcome && existsSync(outcome.out)) rmSync(outcome.out, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 240_000);
 });
