@@ -125,6 +125,45 @@ describe('mwan watch owns the router: drift repaired, links that come and go', (
     }
   });
 
+  it('starts with no link able to carry traffic, waits, and balances as soon as an interface appears', async () => {
+    const config = await lab.configFor({ strategy: 'round-robin', only: [1, 2] });
+    const away = [isp1, isp2];
+    for (const l of away) {
+      await router('link', 'set', l.routerInterface, 'down');
+      await router('link', 'set', l.routerInterface, 'name', `${l.routerInterface}away`);
+    }
+    const back = new Set<LabLink>();
+    // As a DHCP client would when its link comes up: the main table's default route through it
+    // (the lab's own, through link 1, went with wan1; loose reverse-path filtering needs one).
+    const restore = async (l: LabLink) => {
+      await router('link', 'set', `${l.routerInterface}away`, 'name', l.routerInterface);
+      await router('link', 'set', l.routerInterface, 'up');
+      await router('route', 'replace', 'default', 'via', l.gateway, 'dev', l.routerInterface);
+      back.add(l);
+    };
+    try {
+      const w = await startWatch(config);
+      await w.waitFor(/^nothing applied yet: .*no link can carry traffic: isp1: interface wan1 does not exist \(absent\); isp2: interface wan2 does not exist \(absent\).*waiting for a link/);
+      // Still running, nothing applied.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(w.lines.filter((l) => /^nothing applied yet/.test(l.text))).toHaveLength(1);
+      expect((await lab.exec('router', 'nft', ['list', 'tables'])).stdout).not.toContain('mwan');
+      await restore(isp2);
+      const joined = await repairedWithin('isp2 in the ruleset', () => has(['route', 'show', 'table', '1002'], `default via ${isp2.gateway}`));
+      console.log(`the first interface appeared; applied after ${joined} ms`);
+      expect(joined).toBeLessThanOrEqual(REPAIR_MS);
+      await pollUntil(async () => ((await lab.exec('router', 'nft', ['list', 'table', 'inet', 'mwan'])).stdout.includes('pick_isp2') ? true : undefined), 'isp2 in the table');
+      expect(await split(20)).toEqual({ isp1: 0, isp2: 20, isp3: 0 });
+      await restore(isp1);
+      await pollUntil(async () => ((await lab.exec('router', 'nft', ['list', 'table', 'inet', 'mwan'])).stdout.includes('pick_isp1') ? true : undefined), 'isp1 in the table', 3 * REPAIR_MS);
+      expect(await split(20)).toEqual({ isp1: 10, isp2: 10, isp3: 0 });
+    } finally {
+      for (const l of away) if (!back.has(l)) await restore(l);
+      // The lab's main table: its way out is link 1.
+      await router('route', 'replace', 'default', 'via', isp1.gateway, 'dev', isp1.routerInterface);
+    }
+  });
+
   it('follows a DHCP-style gateway change of a "gateway": "auto" link without a manual apply', async () => {
     const config = JSON.parse(readFileSync(await lab.configFor({ strategy: 'round-robin' }), 'utf8')) as { links: { gateway?: string }[] };
     config.links[0].gateway = 'auto';
