@@ -7,6 +7,7 @@ import { namespacesStartingWith, sweepStaleLabs } from '@mwan/lab';
 import { capacity } from './benchmarks/capacity.js';
 import { dataPlane } from './benchmarks/data-plane.js';
 import { failover } from './benchmarks/failover.js';
+import { ipv6 } from './benchmarks/ipv6.js';
 import { reloadUnderLoad } from './benchmarks/reload.js';
 import { rulesBench } from './benchmarks/rules.js';
 import { scaling } from './benchmarks/scaling.js';
@@ -26,6 +27,7 @@ export const BENCHMARKS = {
   failover,
   rules: rulesBench,
   soak,
+  ipv6,
 } as const satisfies Record<string, (ctx: BenchContext) => Promise<Section>>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

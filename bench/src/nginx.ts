@@ -60,7 +60,7 @@ export class Nginx {
   }
 
   url(path: string): string {
-    return `http://${this.address}${this.port === 80 ? '' : `:${this.port}`}/${path}`;
+    return `http://${hostOf(this.address)}${this.port === 80 ? '' : `:${this.port}`}/${path}`;
   }
 
   /** Forgets the requests logged so far (nginx appends, so truncating is safe). */
@@ -81,6 +81,9 @@ export class Nginx {
     this.child.kill('SIGTERM');
   }
 }
+
+/** An IPv6 address goes in brackets before a port, in URLs and in nginx's `listen`. */
+const hostOf = (address: string): string => (address.includes(':') ? `[${address}]` : address);
 
 function readLog(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
@@ -106,7 +109,7 @@ http {
   sendfile on;
   keepalive_timeout 0;
   server {
-    listen ${o.address}:${o.port} backlog=4096;
+    listen ${hostOf(o.address)}:${o.port} backlog=4096;
     root ${o.root};
   }
 }

@@ -40,6 +40,11 @@ export interface Model {
   lan6?: string;
   links: LinkModel[];
   /**
+   * Links whose IPv6 gateway the config says to learn (`auto`): their interfaces must accept router
+   * advertisements, also while none has come yet and their IPv6 side is left out.
+   */
+  learnsGateway6?: string[];
+  /**
    * Every link of the config (name, weight, tier, whether it carries IPv6), also those left out
    * later because their interface cannot carry traffic: hashing spreads its buckets over all of
    * them, so a link that is left out moves only its own clients. Absent: the same as `links`.
@@ -172,6 +177,7 @@ export function buildModel(config: Config, options: ModelOptions = {}): Model {
     lan: [...config.lan],
     ...(config.lan6 !== undefined ? { lan6: config.lan6 } : {}),
     links,
+    ...(config.links.some((l) => l.ipv6?.gateway === 'auto') ? { learnsGateway6: config.links.filter((l) => l.ipv6?.gateway === 'auto').map((l) => l.name) } : {}),
     configuredLinks: links.map(({ name, weight, priority, ipv6 }) => ({ name, weight, priority, ipv6: ipv6 !== undefined })),
     strategy: strategyOf(config, options.strategy),
     markMask,

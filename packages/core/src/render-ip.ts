@@ -89,7 +89,7 @@ export function renderSysctls(model: Model): SysctlSpec[] {
     ...(model.links.some((l) => l.ipv6) ? [{ path: 'net/ipv6/conf/all/forwarding', value: '1', why: 'route IPv6 between LAN and links' }] : []),
     // A router (forwarding on) ignores router advertisements unless accept_ra is 2, and a learned
     // IPv6 gateway is the default route an RA installs.
-    ...model.links.filter((l) => l.ipv6?.gateway === 'auto').map((link) => ({
+    ...model.links.filter((l) => model.learnsGateway6?.includes(l.name)).map((link) => ({
       path: `net/ipv6/conf/${link.interface}/accept_ra`,
       value: '2',
       onlyIf: '1',

@@ -378,7 +378,10 @@ export class ApplyEngine {
 }
 
 function linksOf(desired: Desired): LinkState[] {
-  return desired.model.links.map(linkState);
+  return desired.model.links.map((l) => {
+    const left = desired.down6.find((d) => d.link.name === l.name);
+    return left ? { ...linkState(l), ipv6: { down: { reason: left.reason, detail: left.detail } } } : linkState(l);
+  });
 }
 
 function linkState(l: LinkModel): LinkState {
@@ -386,6 +389,7 @@ function linkState(l: LinkModel): LinkState {
     name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight,
     ...(l.gateway !== undefined ? { gateway: l.gateway } : {}),
     ...(l.snat.kind === 'address' ? { snat: l.snat.address } : {}),
+    ...(l.ipv6 ? { ipv6: { ...(l.ipv6.gateway !== undefined ? { gateway: l.ipv6.gateway } : {}) } } : {}),
   };
 }
 

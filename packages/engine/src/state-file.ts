@@ -15,6 +15,8 @@ export interface LinkState {
   snat?: string;
   /** Left out of the apply: its interface could not carry traffic (no route, rule or sysctl). */
   down?: { reason: LinkDownReason; detail: string };
+  /** The link carries IPv6: its IPv6 next hop (a learned one for `auto`), or why its IPv6 side was left out. */
+  ipv6?: { gateway?: string; down?: { reason: LinkDownReason; detail: string } };
 }
 
 /** A sysctl mwan changed, with the value it had before, so `down` can put it back. */

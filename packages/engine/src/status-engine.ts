@@ -11,8 +11,11 @@ export interface LinkStatus extends LinkState {
   state: 'up' | 'down';
   reason?: LinkDownReason;
   detail?: string;
+  /** Its IPv4 fwmark rule and default route are there. */
   rule: boolean;
   route: boolean;
+  /** For a link that carries IPv6: its `ip -6` rule and route are there. */
+  ipv6State?: { rule: boolean; route: boolean };
   /** Conntrack entries carrying the link's mark; null when conntrack could not tell. */
   connections: number | null;
   /** Packets of new connections given to the link since the table was loaded; null without a table. */
@@ -57,6 +60,7 @@ export class StatusEngine {
           name: l.name, interface: l.interface, mark: l.mark, table: l.table, weight: l.weight,
           ...(l.gateway !== undefined ? { gateway: l.gateway } : {}),
           ...(l.snat.kind === 'address' ? { snat: l.snat.address } : {}),
+          ...(l.ipv6 ? { ipv6: { ...(l.ipv6.gateway !== undefined ? { gateway: l.ipv6.gateway } : {}) } } : {}),
         }));
         strategy = desired.model.strategy.name;
         mask = desired.model.markMask;
@@ -71,12 +75,15 @@ export class StatusEngine {
     const statuses: LinkStatus[] = [];
     for (const link of links) {
       const condition = linkCondition({ ...link, ...(link.snat !== undefined ? { snatAddress: link.snat } : {}) }, interfaces.get(link.interface));
-      const rule = ipState.ownedRules.some((r) => r.fwmark !== undefined && Number(r.fwmark) === link.mark && Number(r.fwmask ?? FULL_MASK) === mask && r.table === String(link.table));
-      const route = ipState.ownedRoutes.some((r) => r.dst === 'default' && routeTable(r) === String(link.table));
+      const ruleOf = (family?: 'inet6') => ipState.ownedRules.some((r) => r.family === family && r.fwmark !== undefined && Number(r.fwmark) === link.mark && Number(r.fwmask ?? FULL_MASK) === mask && r.table === String(link.table));
+      const routeOf = (family?: 'inet6') => ipState.ownedRoutes.some((r) => r.family === family && r.dst === 'default' && routeTable(r) === String(link.table));
+      const rule = ruleOf();
+      const route = routeOf();
       statuses.push({
         ...link,
         ...(condition.up ? { state: 'up' as const } : { state: 'down' as const, reason: condition.reason, detail: condition.detail }),
         rule, route,
+        ...(link.ipv6 ? { ipv6State: { rule: ruleOf('inet6'), route: routeOf('inet6') } } : {}),
         connections: (await this.conntrack.countMark(link.mark, mask)) ?? null,
         packets: counters[counterName(link)]?.packets ?? null,
       });
@@ -89,7 +96,8 @@ export class StatusEngine {
       strategy,
       interrupted: journal !== null,
       // A link the last apply left out has no rule or route by design.
-      ok: table !== null && statuses.some((s) => !s.down) && statuses.every((s) => s.down !== undefined || (s.rule && s.route)),
+      ok: table !== null && statuses.some((s) => !s.down) && statuses.every((s) => s.down !== undefined || (s.rule && s.route && (
+        s.ipv6State === undefined || s.ipv6?.down !== undefined || (s.ipv6State.rule && s.ipv6State.route)))),
       links: statuses,
     };
   }

@@ -11,7 +11,8 @@ export const SERVER_FIRST = 100;
 export const SERVER_SUBNET = '172.16.1';
 
 /**
- * IPv6 (with `ipv6`): a ULA LAN, documentation prefixes (2001:db8::/32) for the links, the server
+ * IPv6 (with `ipv6`), numbered as the IPv4 plan (the decimal digits written as hex: link 2 is
+ * 2001:db8:37:2::253, the first server 2001:db8:16:1::100): a ULA LAN, documentation prefixes (2001:db8::/32) for the links, the server
  * and the prefixes ISPs route to the router. None of them leaves the lab's namespaces.
  */
 export const LAN6_PREFIX = 'fd00:157::/64';
@@ -112,7 +113,7 @@ export function planTopology(options: TopologyOptions = {}): Topology {
         gateway: `10.37.${n}.1`,
         serverInterface: `link${n}`,
         ...(shaping ? { shaping } : {}),
-        ...(options.ipv6 ? { routerAddress6: `2001:db8:37:${n.toString(16)}::253`, gateway6: `2001:db8:37:${n.toString(16)}::1`, nptPrefix6: `2001:db8:200:${n.toString(16)}::/64` } : {}),
+        ...(options.ipv6 ? { routerAddress6: `2001:db8:37:${n}::253`, gateway6: `2001:db8:37:${n}::1`, nptPrefix6: `2001:db8:200:${n}::/64` } : {}),
       };
     }),
     lanAddresses: [LAN_HOST, ...Array.from({ length: extra }, (_, i) => `${LAN_SUBNET}.${LAN_EXTRA_FIRST + i}`)],
@@ -120,8 +121,8 @@ export function planTopology(options: TopologyOptions = {}): Topology {
     secondLan: options.secondLan ?? false,
     rpFilter: options.rpFilter ?? 1,
     ipv6: options.ipv6 ?? false,
-    lanAddresses6: options.ipv6 ? [LAN6_HOST, ...Array.from({ length: extra }, (_, i) => `fd00:157::${(LAN_EXTRA_FIRST + i).toString(16)}`)] : [],
-    serverAddresses6: options.ipv6 ? Array.from({ length: servers }, (_, i) => `${SERVER6_PREFIX}${(SERVER_FIRST + i).toString(16)}`) : [],
+    lanAddresses6: options.ipv6 ? [LAN6_HOST, ...Array.from({ length: extra }, (_, i) => `fd00:157::${LAN_EXTRA_FIRST + i}`)] : [],
+    serverAddresses6: options.ipv6 ? Array.from({ length: servers }, (_, i) => `${SERVER6_PREFIX}${SERVER_FIRST + i}`) : [],
   };
 }
 

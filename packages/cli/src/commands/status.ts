@@ -30,10 +30,18 @@ function describe(report: StatusReport): string {
   const head = report.applied
     ? `table inet mwan: applied${report.appliedAt ? ` ${report.appliedAt}` : ''}${report.strategy ? `, strategy ${report.strategy}` : ''}${report.config ? `, config ${report.config}` : ''}`
     : `table inet mwan: not applied${report.source === 'config' && report.links.length ? ' (links below are from the config)' : ''}`;
-  const rows = [['LINK', 'INTERFACE', 'STATE', 'MARK', 'TABLE', 'WEIGHT', 'RULE', 'ROUTE', 'CONNS', 'PACKETS'],
+  // IPV6: the link's IPv6 rule and route ("yes"), what is missing, "left out" by the last apply, or "-" (IPv4 only).
+  const six = report.links.some((l) => l.ipv6State !== undefined);
+  const ipv6Cell = (l: StatusReport['links'][number]) => {
+    if (!l.ipv6State) return '-';
+    if (l.ipv6?.down) return `left out (${l.ipv6.down.reason})`;
+    const missing = [...(l.ipv6State.rule ? [] : ['rule']), ...(l.ipv6State.route ? [] : ['route'])];
+    return missing.length ? `no ${missing.join(', ')}` : 'yes';
+  };
+  const rows = [['LINK', 'INTERFACE', 'STATE', 'MARK', 'TABLE', 'WEIGHT', 'RULE', 'ROUTE', ...(six ? ['IPV6'] : []), 'CONNS', 'PACKETS'],
     ...report.links.map((l) => [
       l.name, l.interface, l.state === 'up' ? 'up' : `down (${l.reason})`, hex(l.mark), String(l.table), String(l.weight),
-      l.rule ? 'yes' : 'no', l.route ? 'yes' : 'no', l.connections === null ? '-' : String(l.connections), l.packets === null ? '-' : String(l.packets),
+      l.rule ? 'yes' : 'no', l.route ? 'yes' : 'no', ...(six ? [ipv6Cell(l)] : []), l.connections === null ? '-' : String(l.connections), l.packets === null ? '-' : String(l.packets),
     ])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
@@ -42,6 +50,7 @@ function describe(report: StatusReport): string {
     ...(report.applied && !report.links.length ? ['no state.json in the run dir and no readable config: the links cannot be listed (give --config or the --run-dir of the apply)'] : []),
     ...(report.applied && report.links.length && !report.ok ? ['some rules or routes are missing; run "mwan apply" to repair'] : []),
     ...report.links.filter((l) => l.state === 'down').map((l) => `${l.name}: ${l.detail}${l.down ? '; left out of the last apply' : ''}`),
+    ...report.links.filter((l) => l.ipv6?.down).map((l) => `${l.name}: IPv6 left out of the last apply: ${l.ipv6?.down?.detail}`),
     ...(report.source === 'state' ? report.links.filter((l) => l.down && l.state === 'up').map((l) => `${l.name}: its interface can carry traffic again; "mwan apply" takes it back`) : []),
   ];
   return `${head}\n${report.links.length ? `${table}\n` : ''}${notes.map((n) => `note: ${n}\n`).join('')}`;
