@@ -9,7 +9,7 @@ export function statusCommand(ctx: CliContext): Command {
   return new Command('status')
     .summary('show each link: state, mark, table, rule, route, connections, packets')
     .description(
-      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, whether its interface can carry traffic (up, or down with the reason: absent, admin-down, no-carrier, no-address, no-gateway, snat-address-missing), its mark and table, whether its ip rule and route are present, conntrack entries carrying its mark, and the packets its nft counter has seen (new connections given to it). --json prints the same as data.',
+      'Reads the kernel (not only state.json): whether table inet mwan exists and, per link, whether its interface can carry traffic (up, or down with the reason: absent, admin-down, no-carrier, no-address, no-gateway, snat-address-missing), its mark and table, whether its ip rule and route are present (and, for a link with IPv6, its ip -6 rule and route: the IPV6 column), conntrack entries carrying its mark, and the packets its nft counter has seen (new connections given to it). --json prints the same as data.',
     )
     .option('--watch', 'a live view, redrawn every --interval: per link state and reason, share of new connections, connections, bit rates, RTT, loss (q or Ctrl-C ends it; plain lines without a terminal, one JSON object per refresh with --json)')
     .addOption(new Option('--interval <seconds>', 'refresh interval of --watch').argParser(parseInterval).default(1))

@@ -41,7 +41,8 @@ export function watchCommand(ctx: CliContext): Command {
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
       + 'the last set is kept; no link able to carry traffic at start: it waits for one. On every netlink and nft event, and periodically, it compares the kernel with the config '
       + '(interfaces, table, rules, routes, sysctls) and repairs what differs. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
-      + 'in place. Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
+      + 'in place. A dual-stack link whose targets include IPv6 addresses is judged per family (isp1 by its IPv4 targets, isp1:ipv6 by its IPv6 ones): its IPv6 failing moves only IPv6 connections. '
+      + 'Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
     .addOption(new Option('--wait <seconds>', 'how long each apply waits for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
     .addOption(new Option('--metrics <addr:port>', 'serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9567)').argParser(parseListenAddress))
