@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { errorMessage, hex, MwanError, sysctlName, type LinkDownReason, type LinkModel, type SysctlSpec } from '@mwan/core';
-import { commandLine, Conntrack, IpRoute2, NftTable, assertTablesFree, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
-import { addHolders, changedMarks, type MarkHolder } from './changed-marks.js';
+import { errorMessage, hex, MwanError, runtimeError, sysctlName, type LinkDownReason, type LinkModel, type SysctlSpec } from '@mwan/core';
+import { commandLine, Conntrack, IpRoute2, NftTable, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
+import { decide, sysctlPathsOf, type Decision, type History, type Observed } from './decide.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
-import { entriesFromSpecs, planIp, readIpState, type IpPlan, type IpState } from './ip-sync.js';
+import { readIpState } from './ip-sync.js';
 import { acquireLock, lockHolder, processAlive } from './lock.js';
 import { fingerprintListed, fingerprintRendered, withoutLiveAdditions } from './nft-fingerprint.js';
 import {
@@ -15,7 +15,7 @@ import {
   readJournal, readState, recordedSysctls, removeJournal, writeJournal, writeState,
   type Journal, type LinkState, type MwanState, type Snapshot,
 } from './state-file.js';
-import { planSysctls, type SysctlPlan, type SysctlWrite } from './sysctl-plan.js';
+import { decideSysctls, missingSysctl, readSysctls, sysctlPathsFor, type SysctlWrite } from './sysctl-plan.js';
 
 export interface ApplyRequest {
   configPath: string;
@@ -67,16 +67,13 @@ export interface LeftOut {
 export const APPLY_STEPS = ['check', 'lock', 'snapshot', 'journal', 'confirm', 'routes', 'rules', 'nft', 'stale rules', 'stale routes', 'conntrack', 'sysctls', 'state'] as const;
 export type ApplyStep = (typeof APPLY_STEPS)[number];
 
-interface Plan {
+/** The decision, with what it was made from that the apply needs too. */
+interface Plan extends Decision {
   desired: Desired;
   previous: MwanState | null;
   journal: Journal | null;
   pendingConfirm: PendingConfirm | null;
   snapshot: Snapshot;
-  ip: IpPlan;
-  reloadNft: boolean;
-  flushMarks: number[];
-  sysctls: SysctlPlan;
 }
 
 /**
@@ -152,11 +149,11 @@ export class ApplyEngine {
    * /proc/sys, so it can run every second (a sysctl write sends no netlink event).
    */
   async sysctlDrift(sysctls: readonly SysctlSpec[], runDir: string): Promise<string[]> {
-    // An interface that went away since takes its sysctls with it: the full check sees to the link.
-    const present: SysctlSpec[] = [];
-    for (const spec of sysctls) if ((await this.sysctls.read(spec.path)) !== undefined) present.push(spec);
-    const plan = await planSysctls(this.sysctls, present, recordedSysctls(await readState(runDir), null));
-    return plan.writes.map((w) => `sysctl -w ${sysctlName(w.path)}=${w.value}  # was ${w.before}`);
+    const recorded = recordedSysctls(await readState(runDir), null);
+    const observed = await readSysctls(this.sysctls, sysctlPathsFor(sysctls, recorded));
+    // The sysctl part of `decide`. An interface that went away since takes its sysctls with it
+    // (they are absent, not planned): the full check sees to the link.
+    return decideSysctls(sysctls, observed, recorded).writes.map((w) => `sysctl -w ${sysctlName(w.path)}=${w.value}  # was ${w.before}`);
   }
 
   private async dryRun(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
@@ -166,25 +163,23 @@ export class ApplyEngine {
     return this.report(desired, plan, actions, { dryRun: true, conntrackDeleted: {}, notes: ipv6Notes(desired) });
   }
 
-  private async plan(desired: Desired, previous: MwanState | null, journal: Journal | null, request: ApplyRequest): Promise<{ plan: Plan; state: IpState }> {
-    const [table, state] = await this.step('snapshot', () => Promise.all([this.nft.current(), readIpState(this.ip)]));
-    assertTablesFree(desired.rendered.routes.map((r) => r.table), state.routes);
-    const snapshot: Snapshot = { nft: table, rules: state.ownedRules, routes: state.ownedRoutes };
-    const target = entriesFromSpecs(desired.rendered.rules, desired.rendered.routes);
-    const sysctls = await this.step('snapshot', () => planSysctls(this.sysctls, desired.rendered.sysctls, recordedSysctls(previous, journal)));
+  private async plan(desired: Desired, previous: MwanState | null, journal: Journal | null, request: ApplyRequest): Promise<{ plan: Plan }> {
+    const history: History = { previous, journal };
+    const observed = await this.step('snapshot', () => this.observe(desired, history));
+    const decision = decide(desired, observed, history, { keepConnections: request.keepConnections });
+    const absent = decision.sysctls.absent[0];
+    if (absent) throw failure('snapshot', runtimeError(missingSysctl(absent)), []);
     const pendingConfirm = await this.step('snapshot', () => readPendingConfirm(request.runDir));
-    const plan: Plan = {
-      desired,
-      previous,
-      journal,
-      pendingConfirm,
-      snapshot,
-      ip: planIp(target.rules, target.routes, state),
-      reloadNft: needsReload(desired, previous, table),
-      flushMarks: request.keepConnections ? [] : marksToFlush(desired, previous, journal, state),
-      sysctls,
-    };
-    return { plan, state };
+    const snapshot: Snapshot = { nft: observed.table, rules: observed.ip.ownedRules, routes: observed.ip.ownedRoutes };
+    return { plan: { desired, previous, journal, pendingConfirm, snapshot, ...decision } };
+  }
+
+  /** Everything `decide` looks at, read once. */
+  private async observe(desired: Desired, history: History): Promise<Observed> {
+    const [table, ip] = await Promise.all([this.nft.current(), readIpState(this.ip)]);
+    const sysctls = await readSysctls(this.sysctls, sysctlPathsOf(desired, history));
+    // What a running `mwan trace` or `mwan use` added is theirs; left by a dead one, it goes.
+    return { table, tableWithoutLive: table === null ? null : withoutLiveAdditions(table, processAlive), ip, sysctls };
   }
 
   private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
@@ -391,27 +386,6 @@ function linkState(l: LinkModel): LinkState {
     ...(l.snat.kind === 'address' ? { snat: l.snat.address } : {}),
     ...(l.ipv6 ? { ipv6: { ...(l.ipv6.gateway !== undefined ? { gateway: l.ipv6.gateway } : {}) } } : {}),
   };
-}
-
-/** Reload unless the table is exactly what this same text produced last time (counters survive). */
-function needsReload(desired: Desired, previous: MwanState | null, table: string | null): boolean {
-  if (table === null || !previous?.nft) return true;
-  // What a running `mwan trace` or `mwan use` added is theirs; left by a dead one, it goes.
-  return previous.nft.rendered !== fingerprintRendered(desired.rendered.nft) || previous.nft.listed !== fingerprintListed(withoutLiveAdditions(table, processAlive));
-}
-
-/**
- * Marks whose connections can no longer go the way they went (see changedMarks). Besides the last
- * apply's links, an interrupted apply's count (its table may have marked connections before it
- * stopped), and marks seen on owned rules, for runs whose state file was lost.
- */
-function marksToFlush(desired: Desired, previous: MwanState | null, journal: Journal | null, state: IpState): number[] {
-  const before = new Map<number, (MarkHolder | null)[]>();
-  for (const rule of state.ownedRules) if (rule.fwmark !== undefined) before.set(Number(rule.fwmark), [null]);
-  // A link the last apply left out had no rule or route: nothing of it to flush again.
-  addHolders(before, previous?.links.filter((l) => !l.down));
-  addHolders(before, journal?.links);
-  return changedMarks(desired.model.links, before);
 }
 
 /** The links of an interrupted run and of this one, each mark with each of its holders once. */

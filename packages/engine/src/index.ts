@@ -4,6 +4,7 @@ export { ConfirmEngine, type ConfirmReport, type RevertReport, type TimerOptions
 export { DownEngine, type DownReport, type DownRequest } from './down-engine.js';
 export { StatusEngine, type LinkStatus, type StatusReport } from './status-engine.js';
 export { DetachedRevertTimer, type RevertTimer } from './revert-timer.js';
+export { decide, sysctlPathsOf, type DecideOptions, type Decision, type DesiredState, type History, type Observed } from './decide.js';
 export { loadDesired, marksOf, type Desired, type DesiredOptions } from './desired.js';
 export { acquireLock, lockHolder, processAlive, type HeldLock, type LockOptions } from './lock.js';
 export { DEFAULT_RUN_DIR, ensureDir, resolveRunDir } from './run-dir.js';
