@@ -54,9 +54,9 @@ describe('watch log lines (--log-format json)', () => {
     await lab.exec('srv', 'nft', ['flush', 'chain', 'inet', 'mwanlog_drop', 'in']);
     expect(await waitFor('isp2 up', (e) => e.event === 'link-state' && e.to === 'up')).toMatchObject({ link: 'isp2', reason: 'successes', rttMs: expect.any(Number) });
 
-    // A manual apply makes every link active; watch repairs it and says so.
+    // A manual apply goes through the daemon, which applies it and says so.
     await lab.mwanOk(['apply', '--config', config, '--strategy', 'round-robin']);
-    expect(await waitFor('repair', (e) => e.event === 'repair')).toMatchObject({ reason: 'applied-elsewhere' });
+    expect(await waitFor('client apply', (e) => e.event === 'client-apply')).toMatchObject({ config, message: expect.stringMatching(/^apply: .* applied for mwan apply \(active links isp1, isp2\) in \d+ ms$/), active: ['isp1', 'isp2'], durationMs: expect.any(Number) });
     watch.signal('SIGTERM');
     expect(await watch.exited).toBe(0);
     await waitFor('stop', (e) => e.event === 'message' && e.message === 'SIGTERM: stopping; the ruleset stays as it is', 2000);

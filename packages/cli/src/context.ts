@@ -13,6 +13,11 @@ export interface CliContext {
   container: DependencyContainer;
   io: CliIo;
   env: NodeJS.ProcessEnv;
+  /**
+   * The command line as typed, in a process that may hand apply, down, confirm and status to a
+   * running `mwan watch`. Unset inside the daemon, which carries them out itself.
+   */
+  commandLine?: readonly string[];
 }
 
 export interface GlobalOptions {

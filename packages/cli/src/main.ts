@@ -16,8 +16,20 @@ export interface MainOptions {
  * as process.exitCode. Nothing in here calls process.exit(): output is flushed and tests can call it.
  */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const code = await runCommandLine(argv, { ...options, throughDaemon: true });
+  process.exitCode = code;
+  return code;
+}
+
+/**
+ * One command line to its exit code, leaving process.exitCode alone: the daemon runs the
+ * commands it is asked for with this (`throughDaemon` false: it does the work itself).
+ */
+export async function runCommandLine(argv: readonly string[], options: MainOptions & { throughDaemon: boolean }): Promise<number> {
   const io = options.io ?? processIo;
-  const program = createProgram({ container: options.container ?? createContainer(), io, env: options.env ?? process.env });
+  const program = createProgram({
+    container: options.container ?? createContainer(), io, env: options.env ?? process.env, ...(options.throughDaemon ? { commandLine: [...argv] } : {}),
+  });
   let code = 0;
   try {
     if (argv.length === 0) {
@@ -27,6 +39,5 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   } catch (error) {
     code = reportError(error, io);
   }
-  process.exitCode = code;
   return code;
 }

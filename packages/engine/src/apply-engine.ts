@@ -19,6 +19,11 @@ import { decideSysctls, missingSysctl, readSysctls, sysctlPathsFor, type SysctlW
 
 export interface ApplyRequest {
   configPath: string;
+  /**
+   * The config's text, when it is not the file's as it is now: the daemon keeps applying the
+   * config a `--confirm` revert went back to, whatever the file says since.
+   */
+  configText?: string;
   runDir: string;
   strategy?: string;
   dryRun?: boolean;
@@ -95,7 +100,7 @@ export class ApplyEngine {
     let previous = await readState(request.runDir);
     // What each interface can do now: a link whose interface cannot carry traffic is left out, not an error.
     const desire = async (state: MwanState | null) => this.step('check', () => loadDesired(request.configPath, {
-      strategy: request.strategy, previousMarks: marksOf(state), active: request.active,
+      configText: request.configText, strategy: request.strategy, previousMarks: marksOf(state), active: request.active,
       ...(request.healthy ? { healthy: request.healthy } : {}),
       interfaces: () => this.ip.interfaces(),
     }));
@@ -129,7 +134,7 @@ export class ApplyEngine {
    * table, rules, routes, sysctls) without the nft check, the lock or any write: the daemon's
    * drift check. Empty when the kernel is as the config and the links' interfaces want it.
    */
-  async drift(request: Pick<ApplyRequest, 'configPath' | 'runDir' | 'active' | 'healthy'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
+  async drift(request: Pick<ApplyRequest, 'configPath' | 'configText' | 'strategy' | 'runDir' | 'active' | 'healthy'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
     // Another mwan in the middle of an apply or a down: what it has done so far is no drift. Its
     // own events, or the next check, look again once it is done.
     if ((await lockHolder(request.runDir)) !== undefined) return { changes: [], sysctls: [] };
@@ -137,7 +142,8 @@ export class ApplyEngine {
     // No state and no table: `mwan down` ran. That is left alone until the next change or reload.
     if (previous === null && (await this.nft.current()) === null) return { changes: [], sysctls: [] };
     const desired = await loadDesired(request.configPath, {
-      previousMarks: marksOf(previous), active: request.active, ...(request.healthy ? { healthy: request.healthy } : {}), interfaces: () => this.ip.interfaces(),
+      configText: request.configText, strategy: request.strategy, previousMarks: marksOf(previous), active: request.active,
+      ...(request.healthy ? { healthy: request.healthy } : {}), interfaces: () => this.ip.interfaces(),
     });
     const journal = await readJournal(request.runDir);
     const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true });

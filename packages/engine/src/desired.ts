@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  activeLinks, buildModel, loadConfigFile, MwanError, NoUsableLinkError, render, splitActive, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
+  activeLinks, buildModel, loadConfigFile, MwanError, NoUsableLinkError, parseConfig, render, splitActive, usableLinks, type DownLink, type InterfaceFacts, type Model, type Rendered,
 } from '@mwan/core';
 import { loadStrategy, type LoadedStrategy } from './strategy-loader.js';
 import type { MwanState } from './state-file.js';
@@ -19,6 +19,8 @@ export interface Desired {
 }
 
 export interface DesiredOptions {
+  /** The config's text instead of the file's (which then only names it and the strategies' folder). */
+  configText?: string;
   /** `--strategy NAME`. */
   strategy?: string;
   previousMarks?: Readonly<Record<string, number>>;
@@ -35,7 +37,7 @@ export interface DesiredOptions {
 
 export async function loadDesired(configPath: string, options: DesiredOptions = {}): Promise<Desired> {
   const path = resolve(configPath);
-  const config = loadConfigFile(path);
+  const config = options.configText !== undefined ? parseConfig(options.configText, `config ${path}`) : loadConfigFile(path);
   const configured = buildModel(config, { strategy: options.strategy, previousMarks: options.previousMarks });
   const { model, down, down6 } = options.interfaces ? usableLinks(configured, await options.interfaces()) : { model: configured, down: [], down6: [] };
   if (!model.links.length) {

@@ -24,3 +24,5 @@ export const journalPath = (runDir: string) => join(runDir, 'journal.json');
 export const lockPath = (runDir: string) => join(runDir, 'lock');
 export const confirmPath = (runDir: string) => join(runDir, 'confirm.json');
 export const confirmLogPath = (runDir: string) => join(runDir, 'confirm.log');
+/** Where `mwan watch` listens for the commands it carries out itself (owner root, mode 0600). */
+export const socketPath = (runDir: string) => join(runDir, 'mwan.sock');

@@ -22,4 +22,5 @@ export type FailoverEvent =
   | { event: 'reconcile' }
   /** One comparison of the kernel with the config (`quick`: the sysctls only), whatever it found. */
   | { event: 'check'; scope: 'full' | 'quick' }
+  | { event: 'paused' }
   | { event: 'internal-error'; error: string };

@@ -436,4 +436,45 @@ describe('Failover', () => {
       expect.objectContaining({ name: 'spare', checked: false, state: 'up', probes: 0, lossPercent: null }),
     ]);
   });
+  it('applies a client\'s apply in turn, with the healthy links only; a failed one keeps the links it had and is not retried', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'a.json');
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.failover.status.applied).toEqual(['isp1']);
+    const asked: string[][] = [];
+    const result = await t.failover.applyNow([link('isp1', 1), link('isp2', 2), link('isp3', 3)], 'b.json', {}, async (active) => {
+      asked.push([...active]);
+      return 'report';
+    });
+    expect(result).toBe('report');
+    // isp2 keeps its health (down); the new isp3 counts as up until probed.
+    expect(asked).toEqual([['isp1', 'isp3']]);
+    expect(t.failover.status.applied).toEqual(['isp1', 'isp3']);
+    expect(t.failover.healthFile().config).toBe('b.json');
+
+    const applies = t.applies.length;
+    await expect(t.failover.applyNow([link('isp1', 1)], 'c.json', {}, () => Promise.reject(new Error('nft -f failed')))).rejects.toThrow('nft -f failed');
+    expect(t.failover.healthFile().config).toBe('b.json');
+    expect(t.failover.status.applied).toEqual(['isp1', 'isp3']);
+    await t.clock.advance(2 * RETRY_MS);
+    expect(t.applies).toHaveLength(applies);
+    await t.failover.stop();
+  });
+
+  it('applies and repairs nothing after a client\'s down until the next apply or reload, while probing goes on', async () => {
+    const t = setup();
+    const links = [link('isp1', 1), link('isp2', 2)];
+    await t.failover.start(links, 'a.json');
+    expect(await t.failover.pauseAfter(async () => 'removed')).toBe('removed');
+    expect(t.log.at(-1)).toBe('mwan down ran: nothing is applied or repaired until the next apply or SIGHUP');
+    const applies = t.applies.length;
+    t.prober.dead.add('isp2');
+    await t.clock.advance(3000);
+    expect(t.log).toContain('link isp2 down after 3 failed probes (last: timeout)');
+    expect(t.applies).toHaveLength(applies);
+    await t.failover.reload(links, 'a.json');
+    expect(t.applies.at(-1)?.active).toEqual(['isp1']);
+    await t.failover.stop();
+  });
 });

@@ -105,6 +105,9 @@ export class Failover {
   /** Nothing applied yet because no link can carry traffic: every event and retry tries again. */
   private waitingForLink = false;
   private probing = false;
+  /** `mwan down` ran through the daemon: hands off until the next apply or reload. */
+  private paused = false;
+  private repairs: { count: number; last?: { at: string; reason: string; what: string } } = { count: 0 };
 
   constructor(private readonly deps: FailoverDeps) {
     this.monitor = new HealthMonitor({
@@ -172,7 +175,7 @@ export class Failover {
   /** `quick`: only what no event announces (quickDrift). */
   private async repairDrift(quick = false): Promise<void> {
     if (this.applied === undefined && this.waitingForLink) return this.reconcile();
-    if (this.applied === undefined || this.dirty || !this.deps.drift) return;
+    if (this.applied === undefined || this.dirty || this.paused || !this.deps.drift) return;
     // A manual apply is the likeliest difference, and the one with a reason to name (a cheap
     // check, with the quick one too).
     if (await this.deps.appliedElsewhere?.()) {
@@ -202,21 +205,65 @@ export class Failover {
    * (weights or the strategy may have changed even when the active set did not).
    */
   async reload(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
-    const kept = new Map([...this.monitor.snapshot()].filter(([name]) => {
-      const before = this.links.find((l) => l.name === name);
-      const after = links.find((l) => l.name === name);
-      return before && after && before.interface === after.interface;
-    }));
+    const kept = this.keptHealth(links);
     await this.monitor.stop();
     this.probing = false;
-    this.links = [...links];
-    this.configPath = configPath;
-    this.followHealth = options.followHealth ?? false;
-    for (const name of [...this.flushed]) if (!links.some((l) => l.name === name)) this.flushed.delete(name);
+    this.adopt(links, configPath, options);
+    this.paused = false;
     this.dirty = true;
     // Links that stay are judged by their kept health; new ones count as up until probed.
     await this.enqueue(() => this.reconcile(kept));
     if (this.applied !== undefined) this.startProbing(kept);
+  }
+
+  /**
+   * An apply asked for from outside (`mwan apply` through the daemon's socket), in turn with the
+   * failover's own steps: `apply` gets the links that are healthy (as the failover's own applies
+   * do; links that stay keep their health, new ones count as up) and its result is returned. On
+   * success the daemon goes on with `links` and `configPath`; on failure nothing of it is kept
+   * and nothing is retried: the caller hears the error.
+   */
+  async applyNow<T>(
+    links: readonly FailoverLink[], configPath: string, options: FailoverOptions,
+    apply: (active: readonly string[], healthy?: readonly string[]) => Promise<T>,
+  ): Promise<T> {
+    return this.exclusive(async () => {
+      const kept = this.keptHealth(links);
+      const before = { links: this.links, configPath: this.configPath, followHealth: this.followHealth };
+      this.adopt(links, configPath, options);
+      const { target, healthy, allDown } = this.targetOf(Object.fromEntries([...kept].map(([name, h]) => [name, h.state])));
+      let result: T;
+      try {
+        result = await apply(target, healthy);
+      } catch (error) {
+        this.adopt(before.links, before.configPath, { followHealth: before.followHealth });
+        throw error;
+      }
+      this.paused = false;
+      this.allDown = allDown;
+      if (this.probing && !sameLinks(before.links, links)) {
+        await this.monitor.stop();
+        this.probing = false;
+      }
+      this.record(target, healthy, kept);
+      await this.flushDead(this.monitor.states());
+      await this.writeHealth().catch((error: unknown) => this.deps.log(errorMessage(error)));
+      return result;
+    });
+  }
+
+  /**
+   * Runs `step` (a `mwan down` through the socket) in turn with the failover's own steps, then
+   * applies nothing more, repairs nothing, until `applyNow` or `reload`: the router stays as
+   * the step left it while probing goes on.
+   */
+  async pauseAfter<T>(step: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const result = await step();
+      this.paused = true;
+      this.emit({ event: 'paused' }, 'mwan down ran: nothing is applied or repaired until the next apply or SIGHUP');
+      return result;
+    });
   }
 
   /** Stops probing and waits for what is under way; the ruleset stays as it is. */
@@ -250,36 +297,89 @@ export class Failover {
     });
   }
 
+  /**
+   * The links that take new connections for these states: the best tier that is up (IPv4, or the
+   * whole link), then the IPv6 set. All down: what is applied stays; nothing applied yet (a start
+   * with every link dead is not known yet, links start up) falls back to every link.
+   */
+  private targetOf(states: Record<string, LinkState>): { target: string[]; healthy?: string[]; allDown: boolean } {
+    const whole = this.links.filter((l) => l.family !== 'ipv6');
+    const best = activeLinks(whole, states);
+    const target = [
+      ...(best ?? this.applied?.filter((n) => whole.some((l) => l.name === n)) ?? whole.map((l) => l.name)),
+      ...this.ipv6Target(states),
+    ];
+    const healthy = this.followHealth ? whole.filter((l) => (states[l.name] ?? 'up') === 'up').map((l) => l.name) : undefined;
+    return { target, ...(healthy ? { healthy } : {}), allDown: !best };
+  }
+
+  /** An apply of `target` went through: it is what new connections use now. */
+  private record(target: readonly string[], healthy: readonly string[] | undefined, kept?: ReadonlyMap<string, LinkHealth>): void {
+    const before = this.applied;
+    this.applied = [...target];
+    this.appliedHealthy = healthy ? [...healthy] : undefined;
+    this.dirty = false;
+    this.waitingForLink = false;
+    this.startProbing(kept);
+    if (!before || !sameSet(target, before)) {
+      this.emit({ event: 'active', active: [...target], ...(before ? { was: [...before] } : {}) }, `active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
+    }
+  }
+
+  /** Links that stay (same name, same interface) keep their health across a new config. */
+  private keptHealth(links: readonly FailoverLink[]): Map<string, LinkHealth> {
+    return new Map([...this.monitor.snapshot()].filter(([name]) => {
+      const before = this.links.find((l) => l.name === name);
+      const after = links.find((l) => l.name === name);
+      return before && after && before.interface === after.interface;
+    }));
+  }
+
+  private adopt(links: readonly FailoverLink[], configPath: string, options: FailoverOptions): void {
+    this.links = [...links];
+    this.configPath = configPath;
+    this.followHealth = options.followHealth ?? false;
+    for (const name of [...this.flushed]) if (!links.some((l) => l.name === name)) this.flushed.delete(name);
+  }
+
+  /** `step` in the queue, its error passed on to the caller instead of logged. */
+  private exclusive<T>(step: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      void this.enqueue(async () => {
+        try {
+          resolve(await step());
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+  }
+
   private enqueue(step: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(step).catch((error: unknown) => this.emit({ event: 'internal-error', error: errorMessage(error) }, `internal error: ${errorMessage(error)}`));
     return this.queue;
   }
 
   private emit(event: FailoverEvent, line?: string): void {
+    if (event.event === 'repair') {
+      const what = event.changes?.length ? event.changes.join('; ') : event.reason;
+      this.repairs = { count: this.repairs.count + 1, last: { at: new Date(this.deps.clock.now()).toISOString(), reason: event.reason, what } };
+    }
     if (line !== undefined) this.deps.log(line, event);
     this.deps.observe?.(event);
   }
 
   /** Makes the ruleset match the links' health; on failure, logs and schedules another try. */
   private async reconcile(kept?: ReadonlyMap<string, LinkHealth>, repair = false): Promise<void> {
+    if (this.paused) return;
     this.emit({ event: 'reconcile' });
     const states = kept ? Object.fromEntries([...kept].map(([name, h]) => [name, h.state])) : this.monitor.states();
-    const whole = this.links.filter((l) => l.family !== 'ipv6');
-    const best = activeLinks(whole, states);
-    if (!best) {
-      const keeping = this.applied?.filter((n) => !n.endsWith(IPV6_UNIT_SUFFIX)) ?? whole.map((l) => l.name);
+    const { target, healthy, allDown } = this.targetOf(states);
+    if (allDown) {
+      const keeping = target.filter((n) => !n.endsWith(IPV6_UNIT_SUFFIX));
       if (!this.allDown) this.emit({ event: 'all-down', keeping: [...keeping] }, `all links down: keeping ${listOf(keeping)} in use`);
-      this.allDown = true;
-    } else {
-      this.allDown = false;
     }
-    // All down: keep what is applied; nothing applied yet (a start with every link dead is not
-    // known yet, links start up) falls back to every link.
-    const target = [
-      ...(best ?? this.applied?.filter((n) => whole.some((l) => l.name === n)) ?? whole.map((l) => l.name)),
-      ...this.ipv6Target(states),
-    ];
-    const healthy = this.followHealth ? whole.filter((l) => (states[l.name] ?? 'up') === 'up').map((l) => l.name) : undefined;
+    this.allDown = allDown;
     if (this.dirty || !sameSet(target, this.applied) || (healthy && !sameSet(healthy, this.appliedHealthy))) {
       const started = this.deps.clock.monotonic();
       try {
@@ -304,15 +404,7 @@ export class Failover {
         this.scheduleRetry();
         return;
       }
-      const before = this.applied;
-      this.applied = [...target];
-      this.appliedHealthy = healthy;
-      this.dirty = false;
-      this.waitingForLink = false;
-      this.startProbing(kept);
-      if (!before || !sameSet(target, before)) {
-        this.emit({ event: 'active', active: [...target], ...(before ? { was: [...before] } : {}) }, `active links: ${listOf(target)}${before ? ` (was ${listOf(before)})` : ''}`);
-      }
+      this.record(target, healthy, kept);
     }
     // States may have moved while the apply ran: a link that is up again keeps its connections.
     await this.flushDead(kept ? states : this.monitor.states());
@@ -391,7 +483,7 @@ export class Failover {
 
   /** A manual apply renders every link active: put the health-checked set back. */
   private async reapplyIfReplaced(): Promise<void> {
-    if (this.applied === undefined || this.dirty || !(await this.deps.appliedElsewhere?.())) return;
+    if (this.applied === undefined || this.dirty || this.paused || !(await this.deps.appliedElsewhere?.())) return;
     this.emit({ event: 'repair', reason: 'applied-elsewhere', active: [...this.applied] }, `the ruleset was applied by another mwan command; applying active links ${listOf(this.applied)} again`);
     this.dirty = true;
     await this.reconcile();
@@ -407,6 +499,8 @@ export class Failover {
       config: this.configPath,
       active: [...(this.applied ?? [])],
       allDown: this.allDown,
+      repairs: { count: this.repairs.count, ...(this.repairs.last ? { last: { ...this.repairs.last } } : {}) },
+      ...(this.paused ? { paused: true } : {}),
       links: this.links.map((link) => record(link, snapshot.get(link.name), this.deps.clock.monotonic())),
     };
   }
@@ -443,3 +537,8 @@ function sameSet(a: readonly string[], b: readonly string[] | undefined): boolea
   return b !== undefined && a.length === b.length && a.every((n) => b.includes(n));
 }
 
+
+/** The same links on the same interfaces with the same probing: the monitor can go on as it is. */
+function sameLinks(a: readonly FailoverLink[], b: readonly FailoverLink[]): boolean {
+  return a.length === b.length && a.every((l, i) => JSON.stringify(l) === JSON.stringify(b[i]));
+}

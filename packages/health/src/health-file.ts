@@ -17,6 +17,10 @@ export interface HealthFile {
   active: string[];
   /** Every checked link is down: the last active set is kept. */
   allDown: boolean;
+  /** Repairs of drift since the daemon started: how many, and the last one. */
+  repairs?: { count: number; last?: { at: string; reason: string; what: string } };
+  /** `mwan down` ran through the daemon: it applies and repairs nothing until the next apply or SIGHUP. */
+  paused?: boolean;
   links: LinkHealthRecord[];
 }
 

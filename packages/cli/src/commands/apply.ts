@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { hex } from '@mwan/core';
+import { throughDaemon } from '../daemon/through-daemon.js';
 import { globalOptions, type CliContext } from '../context.js';
 import { ApplyEngine, type ApplyReport } from '@mwan/engine';
 import { DEFAULT_WAIT_SECONDS, parseConfirmSeconds, parseSeconds } from '../parse-options.js';
@@ -8,7 +9,7 @@ export function applyCommand(ctx: CliContext): Command {
   return new Command('apply')
     .summary('make the router balance over the configured links')
     .description(
-      'Renders the config, reads each link\'s interface (a link whose interface is absent, down, without carrier or IPv4 address, without a reachable or learnable gateway, or without its static snat address is left out, one line each, not an error), checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1).',
+      'Renders the config, reads each link\'s interface (a link whose interface is absent, down, without carrier or IPv4 address, without a reachable or learnable gateway, or without its static snat address is left out, one line each, not an error), checks the ruleset with nft -c, then under the lock: adds routes and rules, swaps table inet mwan in one transaction, removes stale rules and routes, deletes conntrack entries of links that are gone, sets sysctls and writes state.json. Any failure restores the previous state (exit 1). With mwan watch running, the daemon does this over its socket, with the links its health checks find up.',
     )
     .option('--strategy <name>', 'use this strategy instead of the config\'s (built-in name, package or path)')
     .option('--dry-run', 'print what would change and change nothing')
@@ -17,6 +18,7 @@ export function applyCommand(ctx: CliContext): Command {
     .addOption(new Option('--confirm <seconds>', 'revert to the state before unless "mwan confirm" runs within this time').argParser(parseConfirmSeconds).conflicts('dryRun'))
     .action(async (options: { strategy?: string; dryRun?: boolean; keepConnections?: boolean; wait: number; confirm?: number }, command: Command) => {
       const globals = globalOptions(command, ctx.env);
+      if (await throughDaemon(ctx, 'apply', globals)) return;
       const report = await ctx.container.resolve(ApplyEngine).apply({
         configPath: globals.config,
         runDir: globals.runDir,

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { throughDaemon } from '../daemon/through-daemon.js';
 import { globalOptions, type CliContext } from '../context.js';
 import { ConfirmEngine } from '@mwan/engine';
 import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
@@ -12,6 +13,7 @@ export function confirmCommand(ctx: CliContext): Command {
     .addOption(new Option('--wait <seconds>', 'how long to wait for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
     .action(async (options: { wait: number }, command: Command) => {
       const globals = globalOptions(command, ctx.env);
+      if (await throughDaemon(ctx, 'confirm', globals)) return;
       const report = await ctx.container.resolve(ConfirmEngine).confirm(globals.runDir, options.wait);
       ctx.io.out(globals.json
         ? `${JSON.stringify({ confirmed: true, ...report }, null, 2)}\n`

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { throughDaemon } from '../daemon/through-daemon.js';
 import { globalOptions, type CliContext } from '../context.js';
 import { DownEngine } from '@mwan/engine';
 import { DEFAULT_WAIT_SECONDS, parseSeconds } from '../parse-options.js';
@@ -12,6 +13,7 @@ export function downCommand(ctx: CliContext): Command {
     .addOption(new Option('--wait <seconds>', 'how long to wait for another mwan holding the lock').argParser(parseSeconds).default(DEFAULT_WAIT_SECONDS))
     .action(async (options: { wait: number }, command: Command) => {
       const globals = globalOptions(command, ctx.env);
+      if (await throughDaemon(ctx, 'down', globals)) return;
       const report = await ctx.container.resolve(DownEngine).down({ runDir: globals.runDir, waitSeconds: options.wait });
       for (const kept of report.kept) ctx.io.err(`mwan: left ${kept}: changed since mwan set it\n`);
       if (globals.json) ctx.io.out(`${JSON.stringify(report, null, 2)}\n`);

@@ -25,6 +25,11 @@ export function describeHealth(health: WatchHealth | null): string {
     ])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-  const notes = health.allDown ? [`all links down: keeping ${health.active.join(', ')} in use`] : [];
-  return `${head}\n${table}\n${notes.map((n) => `note: ${n}\n`).join('')}`;
+  const notes = [
+    ...(health.allDown ? [`all links down: keeping ${health.active.join(', ')} in use`] : []),
+    ...(health.paused ? ['mwan down ran through the daemon: it applies and repairs nothing until the next apply or SIGHUP'] : []),
+  ];
+  const last = health.repairs?.last;
+  const repairs = health.repairs ? `repairs: ${health.repairs.count}${last ? ` (last ${last.at}, ${last.reason}: ${last.what})` : ''}\n` : '';
+  return `${head}\n${table}\n${repairs}${notes.map((n) => `note: ${n}\n`).join('')}`;
 }

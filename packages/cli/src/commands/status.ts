@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { hex } from '@mwan/core';
+import { throughDaemon } from '../daemon/through-daemon.js';
 import { globalOptions, type CliContext } from '../context.js';
 import { StatusEngine, type StatusReport } from '@mwan/engine';
 import { describeHealth, readWatchHealth } from './status-health.js';
@@ -19,6 +20,7 @@ export function statusCommand(ctx: CliContext): Command {
         await statusWatch(ctx, globals, options.interval);
         return;
       }
+      if (await throughDaemon(ctx, 'status', globals)) return;
       const report = await ctx.container.resolve(StatusEngine).status({ runDir: globals.runDir, configPath: globals.config });
       // health.json of `mwan watch`, when it ran here (null otherwise).
       const health = await readWatchHealth(globals.runDir);

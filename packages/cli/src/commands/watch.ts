@@ -8,7 +8,11 @@ import {
 import { Conntrack } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
 import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
-import { ApplyEngine, loadDesired, marksOf, processAlive, readState } from '@mwan/engine';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ApplyEngine, loadDesired, marksOf, processAlive, readState, socketPath, type TimerOutcome } from '@mwan/engine';
+import { startControlServer, type ControlServer } from '../daemon/control-socket.js';
+import { answerRequest, daemonContainer } from '../daemon/daemon-requests.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { parseListenAddress, type ListenAddress } from '../metrics/listen-address.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
@@ -26,6 +30,7 @@ export const SIGNALS: InjectionToken<SignalSource> = Symbol.for('mwan.Signals');
 
 interface WatchRequest {
   configPath: string;
+
   runDir: string;
   waitSeconds: number;
   metrics?: ListenAddress;
@@ -40,7 +45,8 @@ export function watchCommand(ctx: CliContext): Command {
       + 'itself. When the set of healthy links of the best tier changes it applies again with only those links '
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
       + 'the last set is kept; no link able to carry traffic at start: it waits for one. On every netlink and nft event, and periodically, it compares the kernel with the config '
-      + '(interfaces, table, rules, routes, sysctls) and repairs what differs. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
+      + '(interfaces, table, rules, routes, sysctls) and repairs what differs. While it runs, mwan apply, down, confirm and status are carried out by it '
+      + 'over mwan.sock in the run dir (root only, mode 0600), with its healthy links. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
       + 'in place. A dual-stack link whose targets include IPv6 addresses is judged per family (isp1 by its IPv4 targets, isp1:ipv6 by its IPv6 ones): its IPv6 failing moves only IPv6 connections. '
       + 'Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
@@ -69,6 +75,13 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   // The `applied` stamp of state.json after this process's last apply: another stamp means
   // someone ran `mwan apply`, which made every link active again.
   let ours: string | undefined;
+  /**
+   * The config the daemon applies and repairs towards: the file as read at start, SIGHUP or the
+   * last `mwan apply`, not as edited since; after a `--confirm` revert, the config from before.
+   */
+  let current: HeldConfig = readHeldConfig(request.configPath);
+  /** While an `apply --confirm` waits: the config to go back to if it is not confirmed. */
+  let beforeConfirm: HeldConfig | undefined;
   let metrics: DaemonMetrics | undefined;
   /** The sysctls the last full drift check found wanted: the once-a-second check compares them. */
   let wantedSysctls: SysctlSpec[] | undefined;
@@ -79,7 +92,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       // The counters of the table about to be replaced are read first, so the carry loses nothing.
       await metrics?.beforeApply().catch(() => undefined);
       const report = await engine.apply({
-        configPath: request.configPath, runDir: request.runDir, waitSeconds: request.waitSeconds, active,
+        configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, waitSeconds: request.waitSeconds, active,
         ...(options?.repair ? { repair: true } : {}), ...(options?.healthy ? { healthy: options.healthy } : {}),
       });
       // The first note of a repaired apply says what it repaired.
@@ -95,7 +108,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       return state !== null && ours !== undefined && state.applied !== ours;
     },
     drift: async (active, healthy) => {
-      const found = await engine.drift({ configPath: request.configPath, runDir: request.runDir, active, ...(healthy ? { healthy } : {}) });
+      const found = await engine.drift({ configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, active, ...(healthy ? { healthy } : {}) });
       wantedSysctls = found.sysctls;
       return found.changes;
     },
@@ -122,21 +135,78 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   const onTerm = () => stopWith('SIGTERM');
   const onInt = () => stopWith('SIGINT');
   const onHup = () => {
-    reloads = reloads.then(() => (started ? reload(failover, request, log) : undefined));
+    // Monotonic: what the daemon itself takes from the signal to the swapped table.
+    const received = performance.now();
+    reloads = reloads.then(async () => {
+      if (!started) return;
+      const next = readHeldConfig(current.path);
+      let links: FailoverLink[];
+      let options: FailoverOptions;
+      try {
+        ({ links, options } = await linksOf(next, request.runDir));
+      } catch (error) {
+        log(`SIGHUP: config not reloaded, the running one is kept: ${errorMessage(error)}`);
+        return;
+      }
+      current = next;
+      await failover.reload(links, next.path, options);
+      log(`SIGHUP: reloaded ${next.path} (${links.length} link${links.length === 1 ? '' : 's'}) in ${Math.round(performance.now() - received)} ms`);
+    });
   };
+
+  // Client commands (apply, down, confirm, status) run here, the same code printing the same lines.
+  const clients = daemonContainer(container, {
+    active: () => failover.status.applied,
+    apply: async (applyRequest, requestEngine) => {
+      const received = performance.now();
+      const next = readHeldConfig(applyRequest.configPath, applyRequest.strategy);
+      const { links, options } = await linksOf(next, request.runDir);
+      const before = current;
+      const report = await failover.applyNow(links, next.path, options, async (active, healthy) => {
+        await metrics?.beforeApply().catch(() => undefined);
+        const applied = await requestEngine.apply({ ...applyRequest, configText: next.text, active, ...(healthy ? { healthy } : {}) });
+        ours = (await readState(request.runDir))?.applied;
+        current = next;
+        return applied;
+      });
+      // A second unconfirmed apply goes back to where the first started.
+      if (applyRequest.confirmSeconds !== undefined) beforeConfirm ??= before;
+      else beforeConfirm = undefined;
+      const durationMs = Math.round(performance.now() - received);
+      const active = report.links.filter((l) => failover.status.applied?.includes(l.name)).map((l) => l.name);
+      log(`apply: ${next.path} applied for mwan apply (active links ${active.join(', ')}) in ${durationMs} ms`, { event: 'client-apply', config: next.path, active, durationMs, ...(applyRequest.confirmSeconds !== undefined ? { confirmSeconds: applyRequest.confirmSeconds } : {}) });
+      return report;
+    },
+    down: (downRequest, downEngine) => failover.pauseAfter(() => downEngine.down(downRequest)),
+    confirmEnded: async (outcome: TimerOutcome) => {
+      const back = beforeConfirm;
+      beforeConfirm = undefined;
+      if (outcome.outcome !== 'reverted' || !back) return;
+      current = back;
+      log(`confirm: not confirmed in time, reverted; the daemon keeps ${back.path} as it was before the change`, { event: 'confirm-reverted', config: back.path });
+      reloads = reloads.then(async () => {
+        const { links, options } = await linksOf(back, request.runDir);
+        await failover.reload(links, back.path, options);
+      }).catch((error: unknown) => log(`confirm: ${errorMessage(error)}`));
+      await reloads;
+    },
+    log,
+  });
+  let control: ControlServer | undefined;
   signals.on('SIGTERM', onTerm);
   signals.on('SIGINT', onInt);
   signals.on('SIGHUP', onHup);
   try {
-    const { links, options } = await linksOf(request);
+    const { links, options } = await linksOf(current, request.runDir);
     // Listening first: a port in use fails the start before anything is applied.
     if (metrics && request.metrics) {
       await metrics.start();
       const daemonMetrics = metrics;
       server = await startMetricsServer(request.metrics, () => daemonMetrics.exposition());
     }
-    await failover.start(links, request.configPath, options);
+    await failover.start(links, current.path, options);
     started = true;
+    control = await startControlServer(socketPath(request.runDir), (clientRequest) => answerRequest(clientRequest, clients, ctx.env));
     log(describeStart(links));
     // Netlink events only say "look again": the drift check reads the kernel afresh.
     events.start(() => failover.kick(), (message) => log(message, { event: 'events', error: message }));
@@ -149,6 +219,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await reloads;
     await failover.stop();
   } finally {
+    await control?.close();
     await events.stop();
     metrics?.stop();
     await server?.close();
@@ -158,30 +229,34 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   }
 }
 
+/** A config as the daemon holds it: its path, its text as read then, and an `apply --strategy`. */
+interface HeldConfig {
+  path: string;
+  text?: string;
+  strategy?: string;
+}
+
+/** The file's text now; unreadable, only the path (loading it gives the error people can act on). */
+function readHeldConfig(path: string, strategy?: string): HeldConfig {
+  const absolute = resolve(path);
+  const chosen = strategy !== undefined ? { strategy } : {};
+  try {
+    return { path: absolute, text: readFileSync(absolute, 'utf8'), ...chosen };
+  } catch {
+    return { path: absolute, ...chosen };
+  }
+}
+
 /**
  * The config's links with the marks an apply gives them now (the last apply's marks are kept),
  * and whether policy rules with links of their own make every link's health matter.
  */
-async function linksOf(request: WatchRequest): Promise<{ links: FailoverLink[]; options: FailoverOptions }> {
-  const desired = await loadDesired(request.configPath, { previousMarks: marksOf(await readState(request.runDir)) });
+async function linksOf(config: HeldConfig, runDir: string): Promise<{ links: FailoverLink[]; options: FailoverOptions }> {
+  const desired = await loadDesired(config.path, { configText: config.text, strategy: config.strategy, previousMarks: marksOf(await readState(runDir)) });
   return {
     links: failoverLinks(desired.model.links),
     options: { followHealth: (desired.model.rules ?? []).some((r) => r.links !== undefined) },
   };
-}
-
-/** A bad config on reload is logged and the running one kept: the daemon never dies of one. */
-async function reload(failover: Failover, request: WatchRequest, log: (line: string) => void): Promise<void> {
-  let links: FailoverLink[];
-  let options: FailoverOptions;
-  try {
-    ({ links, options } = await linksOf(request));
-  } catch (error) {
-    log(`SIGHUP: config not reloaded, the running one is kept: ${errorMessage(error)}`);
-    return;
-  }
-  await failover.reload(links, request.configPath, options);
-  log(`SIGHUP: reloaded ${request.configPath} (${links.length} link${links.length === 1 ? '' : 's'})`);
 }
 
 function describeStart(links: readonly FailoverLink[]): string {

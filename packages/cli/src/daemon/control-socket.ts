@@ -1,0 +1,152 @@
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { runtimeError } from '@mwan/core';
+
+/**
+ * The daemon's control socket: one JSON line asks (a command line), one JSON line answers (what
+ * that command printed and its exit code). The socket file is root's with mode 0600, so the
+ * kernel refuses everyone else's connect().
+ */
+export interface ControlRequest {
+  version: 1;
+  /** The subcommand the command line runs: the daemon refuses any but its own. */
+  command: string;
+  argv: string[];
+}
+
+export interface ControlAnswer {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A request larger than this is no command line: the connection is closed. */
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+export interface ControlServer {
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `path`, created with mode 0600 (under a umask, so it is never reachable by others,
+ * not even for a moment). A socket file left by a daemon that died is replaced; a live one is
+ * another daemon's and fails the start.
+ */
+export async function startControlServer(path: string, handle: (request: ControlRequest) => Promise<ControlAnswer>): Promise<ControlServer> {
+  await removeStale(path);
+  const server = createServer((socket) => serve(socket, handle));
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    throw runtimeError(`cannot listen on ${path}: ${(error as Error).message}`, error);
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(path, 0o600);
+  return { close: () => closeServer(server, path) };
+}
+
+function serve(socket: Socket, handle: (request: ControlRequest) => Promise<ControlAnswer>): void {
+  let buffer = '';
+  socket.setEncoding('utf8');
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    if (buffer.length > MAX_REQUEST_BYTES) return void socket.destroy();
+    const end = buffer.indexOf('\n');
+    if (end < 0) return;
+    socket.pause();
+    const answer = parseRequest(buffer.slice(0, end)).then(handle, (error: unknown) => ({ exitCode: 2, stdout: '', stderr: `mwan: ${(error as Error).message}\n` }));
+    void answer.then((a) => socket.end(`${JSON.stringify(a)}\n`), () => socket.destroy());
+  });
+}
+
+function parseRequest(line: string): Promise<ControlRequest> {
+  const request = JSON.parse(line) as Partial<ControlRequest>;
+  if (request.version !== 1 || typeof request.command !== 'string' || !Array.isArray(request.argv) || !request.argv.every((a) => typeof a === 'string')) {
+    return Promise.reject(new Error('the daemon does not understand this request (another mwan version?)'));
+  }
+  return Promise.resolve({ version: 1, command: request.command, argv: request.argv });
+}
+
+/**
+ * Asks the daemon listening on `path` to run `argv`. `undefined`: no daemon listens (no socket
+ * file, or one a dead daemon left), so the caller does the work itself. Refused (not root):
+ * an error saying so, never a fallback that would write past the daemon.
+ */
+export async function askDaemon(path: string, command: string, argv: readonly string[]): Promise<ControlAnswer | undefined> {
+  let socket: Socket;
+  try {
+    socket = await connect(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTDIR') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') throw runtimeError(`only root may talk to mwan watch (${path}: permission denied)`);
+    throw runtimeError(`cannot reach mwan watch at ${path}: ${(error as Error).message}`, error);
+  }
+  return new Promise<ControlAnswer>((resolve, reject) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', (error) => reject(runtimeError(`mwan watch at ${path} failed to answer: ${error.message}`, error)));
+    socket.on('end', () => {
+      try {
+        const answer = JSON.parse(text) as ControlAnswer;
+        if (typeof answer.exitCode !== 'number') throw new Error('no exit code');
+        resolve(answer);
+      } catch {
+        reject(runtimeError(`mwan watch at ${path} ended the connection without an answer (did it stop?)`));
+      }
+    });
+    socket.write(`${JSON.stringify({ version: 1, command, argv: [...argv] } satisfies ControlRequest)}\n`);
+  });
+}
+
+function connect(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function removeStale(path: string): Promise<void> {
+  try {
+    if (!lstatSync(path).isSocket()) throw runtimeError(`${path} exists and is not a socket: remove it`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const socket = await connect(path);
+    socket.destroy();
+    throw runtimeError(`another mwan watch listens on ${path}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw error;
+  }
+  unlinkSync(path);
+}
+
+function closeServer(server: Server, path: string): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      // net removes the socket file on close; one that is already gone is fine.
+      try {
+        unlinkSync(path);
+      } catch {
+        /* gone */
+      }
+      resolve();
+    });
+  });
+}
