@@ -1,6 +1,8 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { runtimeError } from '@mwan/core';
+import { ensureDir } from '@mwan/engine';
 
 /**
  * The daemon's control socket: one JSON line asks (a command line), one JSON line answers (what
@@ -33,21 +35,26 @@ export interface ControlServer {
  * another daemon's and fails the start.
  */
 export async function startControlServer(path: string, handle: (request: ControlRequest) => Promise<ControlAnswer>): Promise<ControlServer> {
+  await ensureDir(dirname(path));
   await removeStale(path);
   const server = createServer((socket) => serve(socket, handle));
-  const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      // The umask is the process's: it is set only around listen(), which binds the socket before
+      // it returns, so no other file the daemon creates meanwhile gets it.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        process.umask(umask);
+      }
     });
   } catch (error) {
     throw runtimeError(`cannot listen on ${path}: ${(error as Error).message}`, error);
-  } finally {
-    process.umask(umask);
   }
   chmodSync(path, 0o600);
   return { close: () => closeServer(server, path) };
