@@ -44,7 +44,7 @@ export function findings(sections: Record<string, Section>): string[] {
       Number.isFinite(n[`${key} completed ratio`])
         ? `${what} ${fmt(n[`${key} completed ratio`])}× (${n[`${key} failed`]} failed, ${n[`${key} stalled`]} stalled, a median of ${fmt(n[`${key} reloads done`])} reloads done)`
         : undefined;
-    const parts = [part('seed', 'the seed'), part('mwan', '`mwan apply`'), part('watch', '`mwan watch` on SIGHUP')].filter(Boolean);
+    const parts = [part('seed', 'the seed'), part('mwan', '`mwan apply`'), part('watch', '`mwan watch` on SIGHUP'), part('daemon', '`mwan apply` through the daemon')].filter(Boolean);
     notes.push(`- Reload under load, completed requests relative to the same run without reloads: ${parts.join('; ')}.`);
     const render = n['diagnostic: mwan render (no change) completed ratio'];
     const nft = n['diagnostic: nft -f of the same tables completed ratio'];

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { namespacesStartingWith, sweepStaleLabs } from '@mwan/lab';
 import { capacity } from './benchmarks/capacity.js';
+import { daemonReload } from './benchmarks/daemon-reload.js';
 import { dataPlane } from './benchmarks/data-plane.js';
 import { failover } from './benchmarks/failover.js';
 import { ipv6 } from './benchmarks/ipv6.js';
@@ -23,6 +24,7 @@ export const BENCHMARKS = {
   'data-plane': dataPlane,
   scaling,
   reload: reloadUnderLoad,
+  'daemon-reload': daemonReload,
   capacity,
   failover,
   rules: rulesBench,

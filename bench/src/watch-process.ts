@@ -56,6 +56,11 @@ export class WatchProcess {
     this.child.kill(signal);
   }
 
+  /** Waits (polling what has arrived, no process started) for a line at or after `after` that matches. */
+  async waitFor(pattern: RegExp, after: number, timeoutMs: number, what: string): Promise<TimedLine> {
+    return waitUntil(async () => this.find(after, pattern), timeoutMs, what, 2);
+  }
+
   /** Asks watch to re-read its config (it queues reloads, never runs two at once). */
   hangUp(): void {
     this.child.kill('SIGHUP');

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Lab } from '@mwan/lab';
 import { buildModel, groupRules, validateConfig } from '@mwan/core';
 import { RULE_SETUPS } from '../../bench/src/benchmarks/rules.js';
+import { daemonReloadMs } from '../../bench/src/daemon-times.js';
 import { countExecs } from '../../bench/src/exec-count.js';
 import { parseIperf } from '../../bench/src/iperf.js';
 import { fmt, table } from '../../bench/src/markdown.js';
@@ -65,6 +66,19 @@ Transfer/sec:      2.43MB`;
   it('reads iperf3 JSON and its errors', () => {
     expect(parseIperf(JSON.stringify({ end: { sum_received: { bits_per_second: 1.5e9 } } }))).toBe(1.5e9);
     expect(() => parseIperf(JSON.stringify({ error: 'unable to connect' }))).toThrow(/unable to connect/);
+  });
+
+  it("reads the daemon's own reload times from watch's log lines, from a moment on", () => {
+    const lines = [
+      { at: 1, text: 'SIGHUP: reloaded /tmp/x/mwan.json (2 links) in 12 ms' },
+      { at: 2, text: 'apply: /tmp/x/mwan.json applied for mwan apply (active links isp1, isp2) in 18 ms' },
+      { at: 3, text: 'applied active links isp1, isp2 in 9 ms' },
+      { at: 4, text: 'SIGHUP: config not reloaded, the running one is kept: links[0].name: …' },
+      { at: 5, text: 'SIGHUP: reloaded /tmp/x/mwan.json (64 links) in 85 ms' },
+    ];
+    expect(daemonReloadMs(lines, 'sighup')).toEqual([12, 85]);
+    expect(daemonReloadMs(lines, 'sighup', 2)).toEqual([85]);
+    expect(daemonReloadMs(lines, 'apply')).toEqual([18]);
   });
 
   it('counts successful execs, also when strace splits a call over two lines', () => {

@@ -1,38 +1,54 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { configFor, type Lab, type LoadReport } from '@mwan/lab';
+import type { Lab, LoadReport } from '@mwan/lab';
 import type { BenchContext } from '../context.js';
 import { withLab } from '../context.js';
 import { fmt, ratio, table } from '../markdown.js';
 import { Nginx, SMALL_FILE } from '../nginx.js';
-import { sleep, waitUntil } from '../poll.js';
+import { daemonReloadMs } from '../daemon-times.js';
+import { sleep } from '../poll.js';
 import type { Section, Target } from '../report.js';
 import { roundOrder } from '../schedule.js';
 import { removeSeed, runSeed, SEED_COMMAND } from '../seed.js';
 import { mwanConfig } from '../setups.js';
 import { median, pairedRatios, summarize } from '../stats.js';
+import { loadedStrategy, writeWatchConfig } from '../watch-config.js';
 import { WatchProcess } from '../watch-process.js';
 
 const TITLE = 'Reload under load';
-const TARGET = 0.9;
+/** Completed requests kept with reloads, relative to the same run without. */
+const APPLY_TARGET = 0.9;
+const SIGHUP_TARGET = 0.95;
+/** The daemon's own time from request to swapped table, 2 links. */
+export const DAEMON_TARGET_MS_2 = 30;
 
 interface Contender {
+  /** Prefix of its numbers in results.json. */
+  key: string;
   label: string;
+  /** Completed requests it must keep relative to the same run without reloads; none: a baseline or a diagnostic. */
+  target?: number;
   up(lab: Lab): Promise<void>;
   /** The i-th reload. */
   reload(lab: Lab, i: number): Promise<void>;
+  /** A resident daemon's own time from request to swapped table, of each reload since `after` (performance.now()). */
+  daemonMs?(after: number): number[];
   down(lab: Lab): Promise<void>;
 }
 
 interface Samples {
+  key: string;
+  target?: number;
   quiet: LoadReport[];
   reloading: LoadReport[];
   reloadsDone: number[];
   reloadMs: number[];
+  /** What the daemon logged for each reload (resident contenders only). */
+  daemonMs: number[];
 }
 
 const seedContender: Contender = {
+  key: 'seed',
   label: 'seed (re-run the script)',
   up: runSeed,
   reload: (lab) => runSeed(lab),
@@ -43,7 +59,9 @@ const seedContender: Contender = {
 function mwanContender(config: () => string): Contender {
   const strategies = ['round-robin', 'weighted'];
   return {
+    key: 'mwan',
     label: 'mwan apply (alternating strategies)',
+    target: APPLY_TARGET,
     up: async (lab) => void (await lab.mwanOk(['apply', '--config', config(), '--strategy', strategies[0]])),
     reload: async (lab, i) => void (await lab.mwanOk(['apply', '--config', config(), '--strategy', strategies[(i + 1) % 2]])),
     down: async (lab) => void (await lab.mwanOk(['down'])),
@@ -53,6 +71,7 @@ function mwanContender(config: () => string): Contender {
 /** Diagnostic: the same node start-up and rendering as an apply, but nothing changes in the kernel. */
 function renderContender(config: () => string): Contender {
   return {
+    key: 'diagnostic: mwan render (no change)',
     label: 'diagnostic: mwan render (no change)',
     up: async (lab) => void (await lab.mwanOk(['apply', '--config', config(), '--strategy', 'round-robin'])),
     reload: async (lab, i) => void (await lab.mwanOk(['render', '--config', config(), '--strategy', i % 2 ? 'round-robin' : 'weighted'])),
@@ -64,6 +83,7 @@ function renderContender(config: () => string): Contender {
 function nftContender(config: () => string): Contender {
   const files: string[] = [];
   return {
+    key: 'diagnostic: nft -f of the same tables',
     label: 'diagnostic: nft -f of the same tables',
     async up(lab) {
       await lab.mwanOk(['apply', '--config', config(), '--strategy', 'round-robin']);
@@ -78,40 +98,68 @@ function nftContender(config: () => string): Contender {
   };
 }
 
-/** The strategy named in the loaded table's comment (what the last finished apply loaded). */
-async function loadedStrategy(lab: Lab): Promise<string | undefined> {
-  const { stdout } = await lab.exec('router', 'nft', ['list', 'chain', 'inet', 'mwan', 'lan'], { reject: false });
-  return /mwan: strategy ([a-z0-9-]+)/.exec(stdout)?.[1];
-}
-
 /**
  * mwan's own resident process: `mwan watch` re-applies on SIGHUP inside the running node, so a
- * reload costs no start-up. The config is swapped by rename (never read half-written), and a
- * reload counts as done when the loaded table names the new strategy.
+ * reload costs no start-up. A reload counts as done when watch logs it (after the swap) and the
+ * loaded table names the new strategy.
  */
-function watchContender(lab: () => Lab): Contender {
+function watchContender(): Contender {
   const strategies = ['round-robin', 'weighted'];
   let watch: WatchProcess | undefined;
   let path = '';
-  const write = async (strategy: string) => {
-    // Health targets as well: without any, watch has nothing to wait for and exits after its first apply.
-    const config = { ...configFor(lab().links, { strategy, snat: 'address', weights: [1, 3] }), health: { targets: [lab().serverAddress] } };
-    await writeFile(`${path}.next`, `${JSON.stringify(config, null, 2)}\n`);
-    await rename(`${path}.next`, path);
-  };
   return {
+    key: 'watch',
     label: 'mwan watch, SIGHUP (resident process)',
+    target: SIGHUP_TARGET,
     async up(l) {
       path = join(l.dir, 'mwan-watch.json');
-      await write(strategies[0]);
+      await writeWatchConfig(l, path, strategies[0]);
       watch = await WatchProcess.start(l, path);
     },
     async reload(l, i) {
       const strategy = strategies[(i + 1) % 2];
-      await write(strategy);
+      await writeWatchConfig(l, path, strategy);
+      const sent = performance.now();
       watch!.hangUp();
-      await waitUntil(async () => ((await loadedStrategy(l)) === strategy ? true : undefined), 10_000, `watch reload to ${strategy}`, 5);
+      await watch!.waitFor(/^SIGHUP: reloaded /, sent, 10_000, `watch reload to ${strategy}`);
+      const loaded = await loadedStrategy(l);
+      if (loaded !== strategy) throw new Error(`watch reload to ${strategy}: the table names ${loaded ?? 'no strategy'}`);
     },
+    daemonMs: (after) => daemonReloadMs(watch!.lines, 'sighup', after),
+    async down(l) {
+      await watch?.stop();
+      watch = undefined;
+      await l.mwanOk(['down']);
+    },
+  };
+}
+
+/**
+ * `mwan apply` while `mwan watch` runs: the CLI hands the command line to the daemon over its
+ * socket and the daemon applies (with its healthy links). Node still starts for the client, but
+ * the apply runs in the daemon. Alternating strategies, as the plain apply does; a reload counts
+ * as done when the client exits 0 and the daemon has logged the apply.
+ */
+function daemonApplyContender(): Contender {
+  const strategies = ['round-robin', 'weighted'];
+  let watch: WatchProcess | undefined;
+  let path = '';
+  return {
+    key: 'daemon',
+    label: 'mwan apply through the daemon (mwan watch)',
+    target: APPLY_TARGET,
+    async up(l) {
+      path = join(l.dir, 'mwan-daemon.json');
+      await writeWatchConfig(l, path, strategies[0]);
+      watch = await WatchProcess.start(l, path);
+    },
+    async reload(l, i) {
+      const sent = performance.now();
+      await l.mwanOk(['apply', '--config', path, '--strategy', strategies[(i + 1) % 2]]);
+      // Its answer and its log line travel apart; the line says the daemon, not the client, applied.
+      await watch!.waitFor(/^apply: .* applied for mwan apply /, sent, 5000, 'the daemon\'s log of the apply');
+    },
+    daemonMs: (after) => daemonReloadMs(watch!.lines, 'apply', after),
     async down(l) {
       await watch?.stop();
       watch = undefined;
@@ -153,16 +201,18 @@ export async function reloadUnderLoad(ctx: BenchContext): Promise<Section> {
     const contenders = [
       seedContender,
       mwanContender(() => config),
-      watchContender(() => lab),
+      watchContender(),
+      daemonApplyContender(),
       ...(ctx.quick ? [] : [renderContender(() => config), nftContender(() => config)]),
     ];
-    for (const c of contenders) samples.set(c.label, { quiet: [], reloading: [], reloadsDone: [], reloadMs: [] });
+    for (const c of contenders) samples.set(c.label, { key: c.key, target: c.target, quiet: [], reloading: [], reloadsDone: [], reloadMs: [], daemonMs: [] });
     const load = () => lab.load({ to: nginx.address, port: nginx.port, mode: 'http', path: `/${SMALL_FILE}`, durationMs, concurrency, stallMs: 1000, timeoutMs: 5000 });
     loadLine = `ip netns exec <lan> node packages/lab/tools/load.js --dst ${nginx.address} --port ${nginx.port} --duration ${durationMs} --concurrency ${concurrency} --stall 1000 --timeout 5000 --mode http --path /${SMALL_FILE}`;
     try {
       for (let round = 0; round < ctx.rounds; round++) {
         for (const c of roundOrder(contenders, round)) {
           const s = samples.get(c.label)!;
+          let lastDaemonMs: number[] = [];
           await lab.flushConntrack();
           await c.up(lab);
           try {
@@ -170,9 +220,12 @@ export async function reloadUnderLoad(ctx: BenchContext): Promise<Section> {
             const runs: Array<() => Promise<void>> = [
               async () => void s.quiet.push(await load()),
               async () => {
+                const since = performance.now();
                 const [report, done] = await Promise.all([load(), reloadDuring(lab, c, reloads, durationMs, s.reloadMs)]);
                 s.reloading.push(report);
                 s.reloadsDone.push(done);
+                lastDaemonMs = c.daemonMs?.(since) ?? [];
+                s.daemonMs.push(...lastDaemonMs);
               },
             ];
             for (const run of roundOrder(runs, round)) {
@@ -182,7 +235,8 @@ export async function reloadUnderLoad(ctx: BenchContext): Promise<Section> {
           } finally {
             await c.down(lab);
           }
-          ctx.log(`reload round ${round + 1}/${ctx.rounds} ${c.label}: ${s.reloading.at(-1)!.completed} completed with ${s.reloadsDone.at(-1)} reloads, ${s.quiet.at(-1)!.completed} without`);
+          const daemon = c.daemonMs ? `, the daemon's own ms median ${fmt(median(lastDaemonMs))}` : '';
+          ctx.log(`reload round ${round + 1}/${ctx.rounds} ${c.label}: ${s.reloading.at(-1)!.completed} completed with ${s.reloadsDone.at(-1)} reloads, ${s.quiet.at(-1)!.completed} without${daemon}`);
         }
       }
     } finally {
@@ -196,12 +250,15 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
   const rows: string[][] = [];
   const numbers: Record<string, number> = {};
   const targets: Target[] = [];
+  const daemonTargets: Target[] = [];
   for (const [label, s] of samples) {
     const completedRatio = median(pairedRatios(s.reloading.map((r) => r.completed), s.quiet.map((r) => r.completed)));
     const failed = s.reloading.reduce((a, r) => a + r.failed, 0);
     const stalled = s.reloading.reduce((a, r) => a + r.stalled, 0);
     const quietFailed = s.quiet.reduce((a, r) => a + r.failed, 0);
     const reloadMs = summarize(s.reloadMs);
+    const daemonMs = summarize(s.daemonMs);
+    const resident = s.daemonMs.length > 0;
     const errors: Record<string, number> = {};
     for (const r of s.reloading) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
     rows.push([
@@ -214,9 +271,10 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       fmt(median(s.reloading.map((r) => r.latencyMs.max ?? NaN))),
       fmt(median(s.reloadsDone)),
       `${fmt(reloadMs.median)} (${fmt(reloadMs.min)}–${fmt(reloadMs.max)})`,
+      resident ? `${fmt(daemonMs.median)} (${fmt(daemonMs.min)}–${fmt(daemonMs.max)})` : '—',
       String(quietFailed),
     ]);
-    const key = label.startsWith('seed') ? 'seed' : label.startsWith('mwan apply') ? 'mwan' : label.startsWith('mwan watch') ? 'watch' : label;
+    const { key } = s;
     const allDone = s.reloadsDone.every((n) => n === o.reloads);
     const fewest = Math.min(...s.reloadsDone);
     numbers[`${key} completed ratio`] = completedRatio;
@@ -224,15 +282,25 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
     numbers[`${key} stalled`] = stalled;
     numbers[`${key} reloads done`] = median(s.reloadsDone);
     const measured = `${ratio(completedRatio)}, ${failed} failed, ${stalled} stalled, ${allDone ? `all ${o.reloads}` : `as few as ${fewest} of ${o.reloads}`} reloads done`;
-    if (key === 'mwan' || key === 'watch') {
+    if (s.target !== undefined) {
       targets.push({
         what: `reload under load, ${label}: completed vs the same run without reloads, failures, ${o.reloads} reloads in ${o.durationMs / 1000} s`,
-        goal: `≥ ${TARGET}×, 0 failed, all reloads done`,
+        goal: `≥ ${s.target}×, 0 failed, all reloads done`,
         measured,
-        met: completedRatio >= TARGET && failed === 0 && allDone,
+        met: completedRatio >= s.target && failed === 0 && allDone,
       });
     } else if (key === 'seed') {
       targets.push({ what: 'reload under load, seed (for comparison; expected ≈0.12× with stalls)', goal: 'baseline', measured, met: undefined });
+    }
+    if (resident) {
+      numbers[`${key} daemon ms median`] = daemonMs.median;
+      numbers[`${key} daemon ms max`] = daemonMs.max;
+      daemonTargets.push({
+        what: `the daemon's own time from request to swapped table, 2 links under load, ${label}`,
+        goal: `≤ ${DAEMON_TARGET_MS_2} ms`,
+        measured: `median ${fmt(daemonMs.median)} ms, max ${fmt(daemonMs.max)} ms (${daemonMs.n} reloads)`,
+        met: daemonMs.median <= DAEMON_TARGET_MS_2,
+      });
     }
   }
   return {
@@ -242,9 +310,15 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       `(${o.concurrency} at a time, 5 s timeout; "stalled" = took over 1 s). Each round runs the same load once without reloads ` +
       `and once with ${o.reloads} reloads started at an even pace (a reload never overlaps the previous one), in alternating order. ` +
       'The seed reloads by re-running its whole script; mwan by `mwan apply` switching between round-robin and weighted 1:3 ' +
-      '(each one a real table swap), and, as a resident process, by `mwan watch` re-reading a config that alternates the same ' +
-      'way on SIGHUP (a reload is done when the loaded table names the new strategy). A reload that cannot start on time ' +
-      'starts as soon as the previous one ends; those that do not fit in the window are not made ("reloads done"). Two diagnostic rows (full runs only) separate the causes: the same pace of `mwan render` ' +
+      '(each one a real table swap); as a resident process, by `mwan watch` re-reading a config that alternates the same ' +
+      'way on SIGHUP (a reload is done when watch logs it and the loaded table names the new strategy); and by the same ' +
+      '`mwan apply` while `mwan watch` runs, which hands it to the daemon over its socket: the daemon applies, the client ' +
+      'process only starts, asks and prints (done when the client exits 0 and the daemon has logged the apply). ' +
+      'Both watch setups have health targets and probe every 0.5 s. A reload that cannot start on time ' +
+      'starts as soon as the previous one ends; those that do not fit in the window are not made ("reloads done"). ' +
+      '"The daemon\'s own ms" is what `mwan watch` logs for each reload made under load: monotonic time from the signal or the ' +
+      'request on its socket to the swapped table (`SIGHUP: reloaded … in M ms`, `apply: … applied for mwan apply … in M ms`); ' +
+      'the reload ms column is the bench\'s own wall time per reload, client start-up included. Two diagnostic rows (full runs only) separate the causes: the same pace of `mwan render` ' +
       '(node start-up, loading and rendering, no change to the router) and of `nft -f` loading the two tables apply would load ' +
       `(the swap without node). ${o.rounds} rounds; the ratio is the median of per-round completed(reloads) ÷ completed(no reloads).`,
     commands: [
@@ -252,14 +326,15 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       `seed reload: ${SEED_COMMAND}`,
       'mwan reload: ip netns exec <router> mwan apply --config <lab config> --strategy round-robin|weighted',
       'watch reload: ip netns exec <router> mwan watch --config <lab config>; kill -HUP <pid>  (config strategy alternated)',
+      'daemon reload: ip netns exec <router> mwan watch --config <lab config>; ip netns exec <router> mwan apply --config <lab config> --strategy round-robin|weighted',
     ],
     body: [
       table(
-        ['setup', 'completed, no reloads', 'completed, reloads', 'ratio', 'failed (errors)', 'stalled > 1 s', 'slowest request ms', 'reloads done', 'reload ms, median (min–max)', 'failed, no reloads'],
+        ['setup', 'completed, no reloads', 'completed, reloads', 'ratio', 'failed (errors)', 'stalled > 1 s', 'slowest request ms', 'reloads done', 'reload ms, median (min–max)', "the daemon's own ms, median (min–max)", 'failed, no reloads'],
         rows,
       ),
     ],
-    targets,
+    targets: [...targets, ...daemonTargets],
     plots: [],
     numbers,
     raw: Object.fromEntries(samples),
