@@ -3,6 +3,7 @@ import { configFor, Lab, LAN6_PREFIX } from '@mwan/lab';
 import type { BenchContext } from '../context.js';
 import { fmt, pairedCell, ratio, spread, table } from '../markdown.js';
 import { Nginx, SMALL_FILE } from '../nginx.js';
+import { applyPlain, removePlain } from '../plain.js';
 import { bothWays, type Section, type Target } from '../report.js';
 import { roundOrder } from '../schedule.js';
 import type { RouterSetup } from '../setups.js';
@@ -12,28 +13,14 @@ import { runWrk, wrkArgs } from '../wrk.js';
 const TITLE = 'IPv6: new-connection rate';
 const TARGET = 0.97;
 const WRK_CONNECTIONS = 8;
-const PLAIN6_TABLE = 'bench_plain6';
 
 type Mode = 'concurrent' | 'sequential';
 
 /** IPv6 forwarding without balancing: one IPv6 masquerade rule for link 1 in the bench's own table (the IPv4 `plain`, for IPv6). */
 const plain6: RouterSetup = {
   label: 'plain IPv6',
-  async up(lab) {
-    const input = [
-      `table ip6 ${PLAIN6_TABLE} {`,
-      '\tchain postrouting {',
-      '\t\ttype nat hook postrouting priority srcnat; policy accept;',
-      `\t\toifname "${lab.links[0].routerInterface}" masquerade`,
-      '\t}',
-      '}',
-      '',
-    ].join('\n');
-    await lab.exec('router', 'nft', ['-f', '-'], { input });
-  },
-  async down(lab) {
-    await lab.exec('router', 'nft', ['delete', 'table', 'ip6', PLAIN6_TABLE], { reject: false });
-  },
+  up: (lab) => applyPlain(lab, 'ip6'),
+  down: (lab) => removePlain(lab, 'ip6'),
 };
 
 /** mwan round-robin over both links, dual stack, every link's IPv6 masqueraded or translated by NPTv6. */
