@@ -4,13 +4,14 @@ import type { TimedLine } from './watch-process.js';
 export type DaemonReload = 'sighup' | 'apply';
 
 const PATTERNS: Record<DaemonReload, RegExp> = {
-  sighup: /^SIGHUP: reloaded .* in (\d+) ms$/,
-  apply: /^apply: .* applied for mwan apply .* in (\d+) ms$/,
+  sighup: /^SIGHUP: reloaded .*: table swapped in (\d+) ms, done in \d+ ms$/,
+  apply: /^apply: .* applied for mwan apply .*: table swapped in (\d+) ms, done in \d+ ms$/,
 };
 
 /**
  * The daemon's own time from request to swapped table (it logs it, on the monotonic clock) of
- * each reload of this kind that it logged at or after `after`, in order.
+ * each reload of this kind that it logged at or after `after`, in order. A reload that left the
+ * table as it was has no such time.
  */
 export function daemonReloadMs(lines: readonly TimedLine[], kind: DaemonReload, after = -Infinity): number[] {
   const out: number[] = [];

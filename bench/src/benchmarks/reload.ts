@@ -317,7 +317,7 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       'Both watch setups have health targets and probe every 0.5 s. A reload that cannot start on time ' +
       'starts as soon as the previous one ends; those that do not fit in the window are not made ("reloads done"). ' +
       '"The daemon\'s own ms" is what `mwan watch` logs for each reload made under load: monotonic time from the signal or the ' +
-      'request on its socket to the swapped table (`SIGHUP: reloaded … in M ms`, `apply: … applied for mwan apply … in M ms`); ' +
+      'request on its socket to the swapped table (`SIGHUP: reloaded …: table swapped in M ms, done in …`, `apply: … applied for mwan apply …: table swapped in M ms, done in …`); ' +
       'the reload ms column is the bench\'s own wall time per reload, client start-up included. Two diagnostic rows (full runs only) separate the causes: the same pace of `mwan render` ' +
       '(node start-up, loading and rendering, no change to the router) and of `nft -f` loading the two tables apply would load ' +
       `(the swap without node). ${o.rounds} rounds; the ratio is the median of per-round completed(reloads) ÷ completed(no reloads).`,

@@ -117,12 +117,30 @@ describe('apply', () => {
     expect(r.kernel.sysctls.get('net/ipv4/conf/eth3/rp_filter')).toBe('0');
   });
 
-  it('changes nothing and takes no lock when nft -c rejects the ruleset', async () => {
+  it('checks the ruleset before the first route or rule it adds, and changes nothing when nft -c rejects it', async () => {
     const r = router();
     r.runner.on('nft -c -f -', { exitCode: 1, stderr: 'Error: Could not process rule: No such file or directory\n' });
-    await expect(r.apply(THREE())).rejects.toMatchObject({ code: 'runtime', problems: [expect.stringContaining('apply failed at step "check"'), 'nothing was changed'] });
-    expect(r.runner.commandLines.filter((l) => !l.startsWith('nft -c') && !/^ip (-[46] )?-json (addr|route) show/.test(l))).toEqual([]);
+    const before = r.snapshot();
+    await expect(r.apply(THREE())).rejects.toMatchObject({ code: 'runtime', problems: [expect.stringContaining('apply failed at step "check": nft rejected the ruleset'), 'nothing was changed'] });
+    expect(r.runner.commandLines.filter((l) => !/^nft (-c|list)|^ip (-[46] )?(-N )?-json/.test(l))).toEqual([]);
+    expect(r.snapshot()).toEqual(before);
     expect(existsSync(lockPath(r.runDir))).toBe(false);
+    expect(existsSync(journalPath(r.runDir))).toBe(false);
+  });
+
+  it('lets the load be the check when nothing is added before it: a refused table changes nothing', async () => {
+    const r = router();
+    await r.apply(THREE());
+    const before = r.snapshot();
+    r.runner.calls.length = 0;
+    r.runner.on('nft -f -', { exitCode: 1, stderr: 'Error: Could not process rule: No such file or directory\n' });
+    await expect(r.apply(THREE(), { strategy: 'weighted' })).rejects.toMatchObject({
+      code: 'runtime', problems: [expect.stringContaining('apply failed at step "check": nft rejected the ruleset:\nError: Could not process rule'), 'nothing was changed'],
+    });
+    // One transaction, refused: no nft -c before it, and no reload of the old table after it.
+    expect(r.runner.commandLines.filter((l) => l.startsWith('nft -'))).toEqual(['nft -f -']);
+    expect(r.snapshot()).toEqual(before);
+    expect(existsSync(journalPath(r.runDir))).toBe(false);
   });
 
   it('refuses a table that holds routes it did not create, before changing anything', async () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, hex, MwanError, runtimeError, sysctlName, type LinkDownReason, type LinkModel, type SysctlSpec } from '@mwan/core';
-import { commandLine, Conntrack, IpRoute2, NftTable, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
+import { commandLine, Conntrack, IpRoute2, NftTable, type KernelState, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
 import { decide, sysctlPathsOf, type Decision, type History, type Observed } from './decide.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
-import { readIpState } from './ip-sync.js';
+import { ipStateOf } from './ip-sync.js';
 import { acquireLock, lockHolder, processAlive } from './lock.js';
 import { fingerprintListed, fingerprintRendered, withoutLiveAdditions } from './nft-fingerprint.js';
 import {
@@ -40,6 +40,11 @@ export interface ApplyRequest {
    * table (`mwan down` ran since the difference was found).
    */
   repair?: boolean;
+  /**
+   * Called once the new table is in place, before the steps after it (stale rules and routes,
+   * conntrack, sysctls, state.json): the daemon times its reloads up to there.
+   */
+  onSwapped?: () => void;
 }
 
 export interface ApplyReport {
@@ -72,6 +77,12 @@ export interface LeftOut {
 export const APPLY_STEPS = ['check', 'lock', 'snapshot', 'journal', 'confirm', 'routes', 'rules', 'nft', 'stale rules', 'stale routes', 'conntrack', 'sysctls', 'state'] as const;
 export type ApplyStep = (typeof APPLY_STEPS)[number];
 
+/** The kernel as one apply or drift check reads it: mwan's table, and interfaces, rules and routes. */
+interface KernelView {
+  table: string | null;
+  ip: KernelState;
+}
+
 /** The decision, with what it was made from that the apply needs too. */
 interface Plan extends Decision {
   desired: Desired;
@@ -96,37 +107,52 @@ export class ApplyEngine {
   ) {}
 
   async apply(request: ApplyRequest): Promise<ApplyReport> {
-    // Render and check before the lock: a bad config or ruleset never waits for, or blocks, anyone.
+    // Load and render before the lock: a bad config never waits for, or blocks, anyone.
     let previous = await readState(request.runDir);
+    // One read of the kernel serves the whole apply: which links can carry traffic, and the
+    // snapshot to decide on and to restore. It is made once the config is known to be good, and
+    // made again only when another mwan may have changed things while this one waited for the lock.
+    let kernel: KernelView | undefined;
     // What each interface can do now: a link whose interface cannot carry traffic is left out, not an error.
-    const desire = async (state: MwanState | null) => this.step('check', () => loadDesired(request.configPath, {
+    const desire = async (state: MwanState | null, interfaces: () => Promise<KernelState['interfaces']>) => this.step('check', () => loadDesired(request.configPath, {
       configText: request.configText, strategy: request.strategy, previousMarks: marksOf(state), active: request.active,
       ...(request.healthy ? { healthy: request.healthy } : {}),
-      interfaces: () => this.ip.interfaces(),
+      interfaces,
     }));
-    let desired = await desire(previous);
-    await this.step('check', () => this.nft.check(desired.rendered.nft));
-    if (request.dryRun) return this.dryRun(request, desired, previous);
+    let desired = await desire(previous, async () => (kernel ??= await this.readKernel()).ip.interfaces);
+    kernel ??= await this.step('snapshot', () => this.readKernel());
+    if (request.dryRun) {
+      await this.step('check', () => this.nft.check(desired.rendered.nft));
+      return this.dryRun(request, desired, previous, kernel);
+    }
 
     const lock = await this.step('lock', () => acquireLock(request.runDir, { waitSeconds: request.waitSeconds }));
     try {
       // Another apply may have finished while we waited: its marks are the ones to keep.
       const latest = await readState(request.runDir);
-      if (request.repair && latest === null && (await this.step('snapshot', () => this.nft.current())) === null) {
+      const outOfDate = lock.waited || latest?.applied !== previous?.applied;
+      if (outOfDate) kernel = await this.step('snapshot', () => this.readKernel());
+      const view = kernel;
+      if (request.repair && latest === null && view.table === null) {
         return {
           dryRun: false, strategy: desired.model.strategy.name, links: [], down: [], actions: [], nftLoaded: false, conntrackDeleted: {}, repaired: false,
           notes: ['mwan down ran meanwhile: nothing repaired, the router is left as down left it'],
         };
       }
-      if (latest?.applied !== previous?.applied) {
+      if (outOfDate) {
         previous = latest;
-        desired = await desire(previous);
-        await this.step('check', () => this.nft.check(desired.rendered.nft));
+        desired = await desire(previous, async () => view.ip.interfaces);
       }
-      return await this.applyLocked(request, desired, previous);
+      return await this.applyLocked(request, desired, previous, view);
     } finally {
       await lock.release();
     }
+  }
+
+  /** mwan's table and the routing side at once: three processes, started together. */
+  private async readKernel(): Promise<KernelView> {
+    const [table, ip] = await Promise.all([this.nft.current(), this.ip.state()]);
+    return { table, ip };
   }
 
   /**
@@ -139,14 +165,15 @@ export class ApplyEngine {
     // own events, or the next check, look again once it is done.
     if ((await lockHolder(request.runDir)) !== undefined) return { changes: [], sysctls: [] };
     const previous = await readState(request.runDir);
+    const kernel = await this.readKernel();
     // No state and no table: `mwan down` ran. That is left alone until the next change or reload.
-    if (previous === null && (await this.nft.current()) === null) return { changes: [], sysctls: [] };
+    if (previous === null && kernel.table === null) return { changes: [], sysctls: [] };
     const desired = await loadDesired(request.configPath, {
       configText: request.configText, strategy: request.strategy, previousMarks: marksOf(previous), active: request.active,
-      ...(request.healthy ? { healthy: request.healthy } : {}), interfaces: () => this.ip.interfaces(),
+      ...(request.healthy ? { healthy: request.healthy } : {}), interfaces: async () => kernel.ip.interfaces,
     });
     const journal = await readJournal(request.runDir);
-    const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true });
+    const { plan } = await this.plan(desired, previous, journal, { ...request, waitSeconds: 0, keepConnections: true }, kernel);
     return { changes: this.actionsOf(plan, desired), sysctls: desired.rendered.sysctls };
   }
 
@@ -162,16 +189,16 @@ export class ApplyEngine {
     return decideSysctls(sysctls, observed, recorded).writes.map((w) => `sysctl -w ${sysctlName(w.path)}=${w.value}  # was ${w.before}`);
   }
 
-  private async dryRun(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
+  private async dryRun(request: ApplyRequest, desired: Desired, previous: MwanState | null, kernel: KernelView): Promise<ApplyReport> {
     const journal = await readJournal(request.runDir);
-    const { plan } = await this.plan(desired, previous, journal, request);
+    const { plan } = await this.plan(desired, previous, journal, request, kernel);
     const actions = this.actionsOf(plan, desired);
     return this.report(desired, plan, actions, { dryRun: true, conntrackDeleted: {}, notes: ipv6Notes(desired) });
   }
 
-  private async plan(desired: Desired, previous: MwanState | null, journal: Journal | null, request: ApplyRequest): Promise<{ plan: Plan }> {
+  private async plan(desired: Desired, previous: MwanState | null, journal: Journal | null, request: ApplyRequest, kernel: KernelView): Promise<{ plan: Plan }> {
     const history: History = { previous, journal };
-    const observed = await this.step('snapshot', () => this.observe(desired, history));
+    const observed = await this.step('snapshot', () => this.observe(desired, history, kernel));
     const decision = decide(desired, observed, history, { keepConnections: request.keepConnections });
     const absent = decision.sysctls.absent[0];
     if (absent) throw failure('snapshot', runtimeError(missingSysctl(absent)), []);
@@ -180,22 +207,27 @@ export class ApplyEngine {
     return { plan: { desired, previous, journal, pendingConfirm, snapshot, ...decision } };
   }
 
-  /** Everything `decide` looks at, read once. */
-  private async observe(desired: Desired, history: History): Promise<Observed> {
-    const [table, ip] = await Promise.all([this.nft.current(), readIpState(this.ip)]);
+  /** Everything `decide` looks at: the kernel as read, and the sysctls the desired state names. */
+  private async observe(desired: Desired, history: History, { table, ip: kernel }: KernelView): Promise<Observed> {
+    const ip = ipStateOf(kernel);
     const sysctls = await readSysctls(this.sysctls, sysctlPathsOf(desired, history));
     // What a running `mwan trace` or `mwan use` added is theirs; left by a dead one, it goes.
     return { table, tableWithoutLive: table === null ? null : withoutLiveAdditions(table, processAlive), ip, sysctls };
   }
 
-  private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null): Promise<ApplyReport> {
+  private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null, kernel: KernelView): Promise<ApplyReport> {
     const journal = await readJournal(request.runDir);
     const notes = [
       ...(journal ? [`an earlier apply (pid ${journal.pid}, ${journal.started}) stopped during "${journal.step}"; repaired from the kernel's state`] : []),
       ...ipv6Notes(desired),
     ];
-    const { plan } = await this.plan(desired, previous, journal, request);
+    const { plan } = await this.plan(desired, previous, journal, request, kernel);
     const actions = this.actionsOf(plan, desired);
+    // `nft -f` is one transaction: a ruleset it refuses changes nothing. With no route or rule
+    // added before it (a reload that changes the strategy or weights), the load itself is the
+    // check; otherwise the ruleset is checked before the first change, as is one with --confirm.
+    const loadChecks = !plan.ip.routes.replace.length && !plan.ip.rules.add.length && request.confirmSeconds === undefined;
+    if (plan.reloadNft && !loadChecks) await this.step('check', () => this.nft.check(desired.rendered.nft));
     const newJournal: Journal = {
       version: 1, pid: process.pid, started: new Date().toISOString(), step: 'journal', snapshot: plan.snapshot,
       pendingSysctls: [...(journal?.pendingSysctls ?? [])],
@@ -224,7 +256,14 @@ export class ApplyEngine {
       await enter('nft');
       if (plan.reloadNft) {
         progress.nftLoaded = true;
-        await this.nft.load(desired.rendered.nft + (await this.stickySources(desired)));
+        const refused = await this.nft.tryLoad(desired.rendered.nft + (await this.stickySources(desired)));
+        if (refused !== undefined) {
+          // Nothing of a refused transaction is loaded.
+          progress.nftLoaded = false;
+          if (loadChecks) current = 'check';
+          throw runtimeError(`${loadChecks ? 'nft rejected the ruleset' : 'nft -f failed'}:\n${refused}`);
+        }
+        request.onSwapped?.();
         listed = await this.nft.current();
       }
       await enter('stale rules');

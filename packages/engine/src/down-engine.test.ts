@@ -69,7 +69,7 @@ describe('down', () => {
   it('has nothing to do on a clean router', async () => {
     const r = router('d');
     expect(await r.down()).toEqual({ actions: [], kept: [] });
-    expect(r.runner.commandLines).toEqual(['nft list table inet mwan', 'ip -N -json rule show', 'ip -6 -N -json rule show', 'ip -4 -N -json route show table all', 'ip -6 -N -json route show table all']);
+    expect(r.runner.commandLines).toEqual(['nft list table inet mwan', 'ip -4 -N -json -batch -', 'ip -6 -N -json -batch -']);
   });
 
   it('keeps state.json and fails when something could not be removed', async () => {

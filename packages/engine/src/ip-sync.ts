@@ -1,6 +1,6 @@
 import {
   ownedByMwan, planRoutes, planRules, routeEntryFromKernel, routeEntryFromSpec, ruleEntryFromKernel, ruleEntryFromSpec,
-  type IpRoute2, type KernelRoute, type KernelRule, type RouteEntry, type RoutePlan, type RuleEntry, type RulePlan,
+  type IpRoute2, type KernelRoute, type KernelState, type KernelRule, type RouteEntry, type RoutePlan, type RuleEntry, type RulePlan,
 } from '@mwan/iproute2';
 import type { RouteSpec, RuleSpec } from '@mwan/core';
 
@@ -13,7 +13,10 @@ export interface IpState {
 }
 
 export async function readIpState(ip: IpRoute2): Promise<IpState> {
-  const [rules, routes] = await Promise.all([ip.rules(), ip.routes()]);
+  return ipStateOf(await ip.state());
+}
+
+export function ipStateOf({ rules, routes }: Pick<KernelState, 'rules' | 'routes'>): IpState {
   return { rules, routes, ownedRules: rules.filter(ownedByMwan), ownedRoutes: routes.filter(ownedByMwan) };
 }
 

@@ -15,6 +15,8 @@ export interface LockOptions {
 
 export interface HeldLock {
   path: string;
+  /** Another mwan held it first: what was read before waiting may be out of date. */
+  waited: boolean;
   release(): Promise<void>;
 }
 
@@ -41,8 +43,10 @@ export async function acquireLock(runDir: string, options: LockOptions): Promise
   // Monotonic: a wall-clock step must not make --wait last an hour, or nothing.
   const deadline = performance.now() + Math.max(0, options.waitSeconds) * 1000;
   await ensureDir(runDir);
+  let waited = false;
   for (;;) {
-    if (await tryCreate(runDir, path, pid)) return { path, release: () => release(path, pid) };
+    if (await tryCreate(runDir, path, pid)) return { path, waited, release: () => release(path, pid) };
+    waited = true;
     const holder = await readPid(path);
     // A lock is created with its pid inside, so one without a readable pid is debris as well.
     if (holder === undefined || !isAlive(holder)) {

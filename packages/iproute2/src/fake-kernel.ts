@@ -102,7 +102,7 @@ export class FakeKernel implements SysctlStore {
   readonly respond: Responder = (call: RecordedCall) => {
     const failure = this.failure(call.line);
     if (failure) return failure;
-    if (call.file === 'ip' && call.args.includes('-batch')) return this.ipBatch(call.args.includes('-force'), call.input ?? '', familyOption(call.args));
+    if (call.file === 'ip' && call.args.includes('-batch')) return this.ipBatch(call.args, call.input ?? '');
     if (call.file === 'ip') return this.ip(stripFamily(call.args), familyOption(call.args));
     if (call.file === 'nft') return this.nft(call.args, call.input ?? '');
     if (call.file === 'conntrack') return this.conntrackCall(call.args);
@@ -137,6 +137,17 @@ export class FakeKernel implements SysctlStore {
     if (args[1] === '-json' && object === 'rule') return { stdout: `${JSON.stringify(family === 'inet6' ? this.rules6 : this.rules)}\n` };
     if (args[1] === '-json' && object === 'route') return routes(this.routes);
     if (args[0] === '-json' && args[1] === 'addr' && args[2] === 'show') return { stdout: `${JSON.stringify([...this.links.values()])}\n` };
+    // `ip -N`: an address's scope as a number; with a family, only interfaces with an address of it.
+    if (args[0] === '-N' && args[1] === '-json' && object === 'link' && verb === 'show') {
+      return { stdout: `${JSON.stringify([...this.links.values()].map(({ addr_info: _addresses, ...link }) => link))}\n` };
+    }
+    if (args[0] === '-N' && args[1] === '-json' && object === 'addr' && verb === 'show') {
+      const listed = [...this.links.values()].map((link) => ({
+        ...link,
+        addr_info: (link.addr_info ?? []).filter((a) => family === undefined || a.family === family).map((a) => ({ ...a, ...(a.scope === 'global' ? { scope: '0' } : {}) })),
+      })).filter((link) => family === undefined || link.addr_info.length);
+      return { stdout: `${JSON.stringify(listed)}\n` };
+    }
     if (args[0] === '-json' && args[1] === 'route' && args.slice(2).join(' ') === 'show table main default') {
       return routes(this.routes.filter((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main' || r.table === '254')));
     }
@@ -145,18 +156,23 @@ export class FakeKernel implements SysctlStore {
     return fail(`fake kernel: unsupported ip ${args.join(' ')}`);
   }
 
-  /** Like `ip -batch -`: line by line, stopping at the first failure unless forced. */
-  private ipBatch(force: boolean, input: string, family?: Family): Partial<RunResult> {
+  /** Like `ip -batch -`: line by line, stopping at the first failure unless forced; `-N -json` apply to every line. */
+  private ipBatch(args: readonly string[], input: string): Partial<RunResult> {
+    const family = familyOption(args);
+    const force = args.includes('-force');
+    const json = args.includes('-json') ? [...(args.includes('-N') ? ['-N'] : []), '-json'] : [];
     let stderr = '';
+    let stdout = '';
     const lines = input.split('\n').filter((l) => l.trim());
     const option = family === 'inet6' ? '-6 ' : family === 'inet' ? '-4 ' : '';
     for (const [index, line] of lines.entries()) {
-      const result = this.failure(`ip ${option}${line}`) ?? this.ip(line.trim().split(/\s+/), family);
+      const result = this.failure(`ip ${option}${line}`) ?? this.ip([...json, ...line.trim().split(/\s+/)], family);
+      stdout += result.stdout ?? '';
       if ((result.exitCode ?? 0) === 0) continue;
       stderr += `${result.stderr ?? ''}Command failed -:${index + 1}\n`;
       if (!force) break;
     }
-    return stderr ? { exitCode: 1, stderr } : {};
+    return stderr ? { exitCode: 1, stdout, stderr } : { stdout };
   }
 
   private rule(verb: 'add' | 'del', args: string[], rules: KernelRule[]): Partial<RunResult> {

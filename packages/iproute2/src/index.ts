@@ -7,7 +7,7 @@ export { ownedByMwan } from './ownership.js';
 export { ruleEntryFromKernel, ruleEntryFromSpec, type KernelRule, type RuleEntry } from './kernel-rules.js';
 export { routeEntryFromKernel, routeEntryFromSpec, routeTable, type KernelRoute, type RouteEntry } from './kernel-routes.js';
 export { assertTablesFree, planRoutes, planRules, type RoutePlan, type RulePlan } from './reconcile.js';
-export { IpRoute2, type IpFailure } from './ip-route2.js';
+export { IpRoute2, type IpFailure, type KernelState } from './ip-route2.js';
 export { NftTable, type CounterValue, type SetElement } from './nft.js';
 export { Conntrack } from './conntrack.js';
 export { interfaceFacts, type KernelInterface } from './kernel-interfaces.js';

@@ -43,4 +43,37 @@ describe('IpRoute2', () => {
       `ip ${rule(1).join(' ')}`, `ip ${rule(2).join(' ')}`, 'ip -6 rule add pref 31001 from fd00::/8 lookup 1002', `ip ${rule(3).join(' ')}`,
     ]);
   });
+
+  it('reads interfaces, rules and routes of both families in one ip -batch per family', async () => {
+    // Shaped as ip -N -json prints them: numeric tables and scopes, one JSON array a line.
+    const four = [
+      [{ ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'] }, { ifname: 'eth1', flags: ['BROADCAST', 'UP', 'LOWER_UP'] }, { ifname: 'eth2', flags: ['NO-CARRIER', 'UP'] }, { ifname: 'eth3', flags: ['UP', 'LOWER_UP'] }],
+      [{ ifname: 'eth1', addr_info: [{ family: 'inet', local: '10.37.1.253', prefixlen: 24, scope: '0' }] }],
+      [{ dst: 'default', gateway: '10.37.1.1', dev: 'eth1', table: '254', metric: 100 }, { dst: 'default', gateway: '10.9.9.1', dev: 'eth1', table: '1001', protocol: '109' }],
+      [{ priority: 0, src: 'all', table: '255' }],
+    ];
+    const six = [
+      [{ ifname: 'eth3', addr_info: [{ family: 'inet6', local: '2001:db8:3::253', prefixlen: 64, scope: '0' }, { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: '253' }] }],
+      [{ dst: 'default', gateway: 'fe80::9', dev: 'eth3', table: '254', metric: 1024 }],
+      [{ priority: 32766, src: 'all', table: '254' }],
+    ];
+    const lines = (arrays: unknown[]) => ({ stdout: arrays.map((a) => `${JSON.stringify(a)}\n`).join('') });
+    const runner = new RecordingRunner((call) => (call.args[0] === '-4' ? lines(four) : lines(six)));
+    const state = await new IpRoute2(runner).state();
+    expect(runner.calls.map((c) => [c.line, c.input])).toEqual([
+      ['ip -4 -N -json -batch -', 'link show\naddr show\nroute show table all\nrule show\n'],
+      ['ip -6 -N -json -batch -', 'addr show\nroute show table all\nrule show\n'],
+    ]);
+    expect(state.interfaces.get('eth1')).toMatchObject({ carrier: true, addresses: ['10.37.1.253'], gateways: ['10.37.1.1'], addresses6: [] });
+    expect(state.interfaces.get('eth2')).toMatchObject({ adminUp: true, carrier: false, addresses: [] });
+    expect(state.interfaces.get('eth3')).toMatchObject({ addresses: [], addresses6: ['2001:db8:3::253'], gateways6: ['fe80::9'] });
+    expect(state.interfaces.has('eth4')).toBe(false);
+    expect(state.rules).toEqual([{ priority: 0, src: 'all', table: '255' }, { priority: 32766, src: 'all', table: '254', family: 'inet6' }]);
+    expect(state.routes.map((r) => `${r.family ?? 'inet'} ${r.table} ${r.gateway}`)).toEqual(['inet 254 10.37.1.1', 'inet 1001 10.9.9.1', 'inet6 254 fe80::9']);
+  });
+
+  it('names the batch when its output has not one JSON array per command', async () => {
+    const runner = new RecordingRunner(() => ({ stdout: '[]\n[]\n' }));
+    await expect(new IpRoute2(runner).state()).rejects.toThrow(/^cannot read the output of ip -4 -N -json -batch - \(link show; addr show; route show table all; rule show\): 2 results for 4 commands$/);
+  });
 });

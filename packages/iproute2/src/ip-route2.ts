@@ -1,9 +1,16 @@
 import { MwanError, runtimeError } from '@mwan/core';
 import type { InterfaceFacts } from '@mwan/core';
 import { interfaceFacts, type KernelInterface } from './kernel-interfaces.js';
-import type { KernelRoute } from './kernel-routes.js';
+import { routeTable, type KernelRoute } from './kernel-routes.js';
 import type { KernelRule } from './kernel-rules.js';
 import { commandLine, type Runner } from './runner.js';
+
+/** What the kernel's routing side has now: every interface's facts, and both families' rules and routes. */
+export interface KernelState {
+  interfaces: Map<string, InterfaceFacts>;
+  rules: KernelRule[];
+  routes: KernelRoute[];
+}
 
 /** A command of a batch that failed, and what ip said about it. */
 export interface IpFailure {
@@ -41,12 +48,31 @@ export class IpRoute2 {
 
   /** Every interface's flags and addresses, and the main table's default routes of both families: what each link can do now. */
   async interfaces(): Promise<Map<string, InterfaceFacts>> {
-    const [links, defaults, defaults6] = await Promise.all([
-      this.json<KernelInterface[]>(['-json', 'addr', 'show']),
-      this.json<KernelRoute[]>(['-4', '-json', 'route', 'show', 'table', 'main', 'default']),
-      this.json<KernelRoute[]>(['-6', '-json', 'route', 'show', 'table', 'main', 'default']),
-    ]);
-    return interfaceFacts(links, defaults, defaults6);
+    return (await this.state()).interfaces;
+  }
+
+  /**
+   * Interfaces, rules and routes of both families (as `rules()` and `routes()` list them) in two
+   * `ip -batch` runs, one per family and at the same time, instead of one run per list: an apply
+   * or a drift check reads them all, and each process a daemon starts costs it more than the
+   * reading. `link show` lists every interface (`addr show` with a family only those
+   * with an address of it).
+   */
+  async state(): Promise<KernelState> {
+    const [[links, addrs4, routes4, rules4], [addrs6, routes6, rules6]] = await Promise.all([
+      this.batchJson(['-4', '-N', '-json'], ['link show', 'addr show', 'route show table all', 'rule show']),
+      this.batchJson(['-6', '-N', '-json'], ['addr show', 'route show table all', 'rule show']),
+    ]) as [[KernelInterface[], KernelInterface[], KernelRoute[], KernelRule[]], [KernelInterface[], KernelRoute[], KernelRule[]]];
+    const addresses = new Map<string, NonNullable<KernelInterface['addr_info']>>();
+    for (const iface of [...addrs4, ...addrs6]) addresses.set(iface.ifname, [...(addresses.get(iface.ifname) ?? []), ...(iface.addr_info ?? [])]);
+    const withAddresses = links.map((link) => ({ ...link, addr_info: addresses.get(link.ifname) ?? [] }));
+    const routes6Tagged = routes6.map((route) => ({ ...route, family: 'inet6' as const }));
+    const mainDefaults = (routes: readonly KernelRoute[]) => routes.filter((r) => r.dst === 'default' && routeTable(r) === '254');
+    return {
+      interfaces: interfaceFacts(withAddresses, mainDefaults(routes4), mainDefaults(routes6)),
+      rules: [...rules4, ...rules6.map((rule) => ({ ...rule, family: 'inet6' as const }))],
+      routes: [...routes4, ...routes6Tagged],
+    };
   }
 
   /**
@@ -82,6 +108,23 @@ export class IpRoute2 {
       if (failures.length && !keepGoing) break;
     }
     return failures;
+  }
+
+  /** One `ip OPTIONS -batch -` of show commands: their JSON arrays, one line each, in order. */
+  private async batchJson(options: readonly string[], commands: readonly string[]): Promise<unknown[][]> {
+    const args = [...options, '-batch', '-'];
+    const { stdout } = await this.runner.run('ip', args, { input: commands.map((c) => `${c}\n`).join('') });
+    try {
+      const lines = stdout.split('\n').filter((line) => line.trim());
+      if (lines.length !== commands.length) throw new Error(`${lines.length} results for ${commands.length} commands`);
+      return lines.map((line) => {
+        const data = JSON.parse(line) as unknown;
+        if (!Array.isArray(data)) throw new Error('not a JSON array');
+        return data as unknown[];
+      });
+    } catch (error) {
+      throw runtimeError(`cannot read the output of ip ${args.join(' ')} (${commands.join('; ')}): ${(error as Error).message}`, error);
+    }
   }
 
   private async json<T>(args: string[]): Promise<T> {

@@ -12,7 +12,8 @@ export interface KernelInterface {
 
 /**
  * What mwan needs to know of each interface, from `ip -json addr show` and the main table's
- * default routes (`ip -4|-6 -json route show table main default`), by interface name.
+ * default routes (`ip -4|-6 -json route show table main default`), by interface name. `ip -N`
+ * prints an address's scope as a number: global is 0.
  */
 export function interfaceFacts(
   interfaces: readonly KernelInterface[],
@@ -36,7 +37,7 @@ export function interfaceFacts(
       gateways: gateways.get(iface.ifname) ?? [],
       // A tentative address (DAD not done) cannot be a source yet; link-local ones never can.
       addresses6: (iface.addr_info ?? [])
-        .filter((a) => a.family === 'inet6' && typeof a.local === 'string' && a.scope === 'global' && a.tentative !== true && a.dadfailed !== true)
+        .filter((a) => a.family === 'inet6' && typeof a.local === 'string' && (a.scope === 'global' || a.scope === '0') && a.tentative !== true && a.dadfailed !== true)
         .map((a) => a.local as string),
       gateways6: gateways6.get(iface.ifname) ?? [],
     });

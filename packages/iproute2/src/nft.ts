@@ -33,6 +33,19 @@ export class NftTable {
     if (result.exitCode !== 0) throw runtimeError(`nft -f failed:\n${(result.stderr || result.stdout).trimEnd()}`);
   }
 
+  /**
+   * Loads a ruleset, or returns what nft said when it refused it (exit 1: its one transaction
+   * was not committed, so nothing changed). Any other failure (no nft, killed) throws: then
+   * nothing can be said about what was loaded.
+   */
+  async tryLoad(text: string): Promise<string | undefined> {
+    const result = await this.runner.run('nft', ['-f', '-'], { input: text, reject: false });
+    if (result.exitCode === 0) return undefined;
+    const said = (result.stderr || result.stdout).trimEnd();
+    if (result.exitCode === 1) return said;
+    throw runtimeError(`nft -f failed (exit ${result.exitCode}):\n${said}`);
+  }
+
   /** The table as nft lists it, or null when it does not exist. */
   async current(): Promise<string | null> {
     const result = await this.runner.run('nft', ['list', 'table', NFT_FAMILY, NFT_TABLE], { reject: false });

@@ -85,6 +85,11 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   let metrics: DaemonMetrics | undefined;
   /** The sysctls the last full drift check found wanted: the once-a-second check compares them. */
   let wantedSysctls: SysctlSpec[] | undefined;
+  /** When the last apply put its table in place (monotonic): a reload is timed up to there. */
+  let swappedAt: number | undefined;
+  const onSwapped = () => {
+    swappedAt = performance.now();
+  };
   const failover: Failover = new Failover({
     clock: optional(container, CLOCK) ?? systemClock,
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
@@ -92,7 +97,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       // The counters of the table about to be replaced are read first, so the carry loses nothing.
       await metrics?.beforeApply().catch(() => undefined);
       const report = await engine.apply({
-        configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, waitSeconds: request.waitSeconds, active,
+        configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, waitSeconds: request.waitSeconds, active, onSwapped,
         ...(options?.repair ? { repair: true } : {}), ...(options?.healthy ? { healthy: options.healthy } : {}),
       });
       // The first note of a repaired apply says what it repaired.
@@ -149,8 +154,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
         return;
       }
       current = next;
+      swappedAt = undefined;
       await failover.reload(links, next.path, options);
-      log(`SIGHUP: reloaded ${next.path} (${links.length} link${links.length === 1 ? '' : 's'}) in ${Math.round(performance.now() - received)} ms`);
+      const timing = reloadTiming(received, swappedAt);
+      log(`SIGHUP: reloaded ${next.path} (${links.length} link${links.length === 1 ? '' : 's'}): ${timing.text}`, { event: 'reload', config: next.path, links: links.length, ...timing.fields });
     });
   };
 
@@ -162,9 +169,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       const next = readHeldConfig(applyRequest.configPath, applyRequest.strategy);
       const { links, options } = await linksOf(next, request.runDir);
       const before = current;
+      swappedAt = undefined;
       const report = await failover.applyNow(links, next.path, options, async (active, healthy) => {
         await metrics?.beforeApply().catch(() => undefined);
-        const applied = await requestEngine.apply({ ...applyRequest, configText: next.text, active, ...(healthy ? { healthy } : {}) });
+        const applied = await requestEngine.apply({ ...applyRequest, configText: next.text, active, onSwapped, ...(healthy ? { healthy } : {}) });
         ours = (await readState(request.runDir))?.applied;
         current = next;
         return applied;
@@ -172,9 +180,9 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       // A second unconfirmed apply goes back to where the first started.
       if (applyRequest.confirmSeconds !== undefined) beforeConfirm ??= before;
       else beforeConfirm = undefined;
-      const durationMs = Math.round(performance.now() - received);
+      const timing = reloadTiming(received, swappedAt);
       const active = report.links.filter((l) => failover.status.applied?.includes(l.name)).map((l) => l.name);
-      log(`apply: ${next.path} applied for mwan apply (active links ${active.join(', ')}) in ${durationMs} ms`, { event: 'client-apply', config: next.path, active, durationMs, ...(applyRequest.confirmSeconds !== undefined ? { confirmSeconds: applyRequest.confirmSeconds } : {}) });
+      log(`apply: ${next.path} applied for mwan apply (active links ${active.join(', ')}): ${timing.text}`, { event: 'client-apply', config: next.path, active, ...timing.fields, ...(applyRequest.confirmSeconds !== undefined ? { confirmSeconds: applyRequest.confirmSeconds } : {}) });
       return report;
     },
     down: (downRequest, downEngine) => failover.pauseAfter(() => downEngine.down(downRequest)),
@@ -227,6 +235,17 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     signals.off('SIGINT', onInt);
     signals.off('SIGHUP', onHup);
   }
+}
+
+/**
+ * A reload's times from the signal or request: to the new table in place (what traffic sees),
+ * and to the end (stale rules and routes, conntrack, sysctls, state.json).
+ */
+function reloadTiming(received: number, swappedAt: number | undefined): { text: string; fields: { swappedMs?: number; durationMs: number } } {
+  const durationMs = Math.round(performance.now() - received);
+  if (swappedAt === undefined || swappedAt < received) return { text: `table unchanged, done in ${durationMs} ms`, fields: { durationMs } };
+  const swappedMs = Math.round(swappedAt - received);
+  return { text: `table swapped in ${swappedMs} ms, done in ${durationMs} ms`, fields: { swappedMs, durationMs } };
 }
 
 /** A config as the daemon holds it: its path, its text as read then, and an `apply --strategy`. */
