@@ -25,34 +25,14 @@ export interface IpFailure {
 export class IpRoute2 {
   constructor(private readonly runner: Runner) {}
 
-  /** Both families' rules; IPv6 ones carry `family: 'inet6'` (the kernel keeps a list per family). */
-  async rules(): Promise<KernelRule[]> {
-    const [four, six] = await Promise.all([
-      this.json<KernelRule[]>(['-N', '-json', 'rule', 'show']),
-      this.json<KernelRule[]>(['-6', '-N', '-json', 'rule', 'show']),
-    ]);
-    return [...four, ...six.map((rule) => ({ ...rule, family: 'inet6' as const }))];
-  }
-
-  /**
-   * Every table, both families, IPv6 ones with `family: 'inet6'`: a foreign IPv6 route also makes a
-   * table someone else's. Read per family: an IPv6 `default dev X` route says nothing of its family.
-   */
-  async routes(): Promise<KernelRoute[]> {
-    const [four, six] = await Promise.all([
-      this.json<KernelRoute[]>(['-4', '-N', '-json', 'route', 'show', 'table', 'all']),
-      this.json<KernelRoute[]>(['-6', '-N', '-json', 'route', 'show', 'table', 'all']),
-    ]);
-    return [...four, ...six.map((route) => ({ ...route, family: 'inet6' as const }))];
-  }
-
   /** Every interface's flags and addresses, and the main table's default routes of both families: what each link can do now. */
   async interfaces(): Promise<Map<string, InterfaceFacts>> {
     return (await this.state()).interfaces;
   }
 
   /**
-   * Interfaces, rules and routes of both families (as `rules()` and `routes()` list them) in two
+   * Interfaces, rules and routes of both families (IPv6 ones with `family: 'inet6'`: the kernel
+   * keeps a list per family, and an IPv6 `default dev X` route says nothing of its family) in two
    * `ip -batch` runs, one per family and at the same time, instead of one run per list: an apply
    * or a drift check reads them all, and each process a daemon starts costs it more than the
    * reading. `link show` lists every interface (`addr show` with a family only those
@@ -127,16 +107,7 @@ export class IpRoute2 {
     }
   }
 
-  private async json<T>(args: string[]): Promise<T> {
-    const { stdout } = await this.runner.run('ip', args);
-    try {
-      const data = JSON.parse(stdout.trim() || '[]') as unknown;
-      if (!Array.isArray(data)) throw new Error('not a JSON array');
-      return data as T;
-    } catch (error) {
-      throw runtimeError(`cannot read the output of ip ${args.join(' ')}: ${(error as Error).message}`, error);
-    }
-  }
+
 }
 
 /** `-4`/`-6` in front of a command: it goes into a batch of its family. */
