@@ -1,5 +1,8 @@
 export { commandFailed, commandLine, RUNNER, type Runner, type RunOptions, type RunResult } from './runner.js';
 export { ExecaRunner } from './execa-runner.js';
+export { SPAWNER, type SpawnEnd, type Spawned, type SpawnListener, type Spawner } from './spawner.js';
+export { ExecaSpawner } from './execa-spawner.js';
+export { FakeProcess, FakeSpawner } from './fake-spawner.js';
 export { RecordingRunner, type RecordedCall, type Responder } from './recording-runner.js';
 export { FakeKernel, type FakeKernelOptions } from './fake-kernel.js';
 export { ProcSysctlStore, SYSCTLS, type SysctlStore } from './sysctl-store.js';
