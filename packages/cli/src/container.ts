@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { ApplyEngine, ConfirmEngine, DetachedRevertTimer, DownEngine, StatusEngine } from '@mwan/engine';
-import { SystemProber } from '@mwan/health';
-import { Conntrack, ExecaRunner, IpRoute2, NftTable, ProcSysctlStore, RUNNER, SYSCTLS, type Runner, type SysctlStore } from '@mwan/iproute2';
+import { CLOCK, systemClock, SystemProber, type Clock } from '@mwan/health';
+import {
+  Conntrack, ExecaRunner, ExecaSpawner, IpRoute2, NftTable, ProcSysctlStore, RUNNER, SPAWNER, SYSCTLS, type Runner, type Spawner, type SysctlStore,
+} from '@mwan/iproute2';
 import { MetricsSource } from './metrics/metrics-source.js';
 
 /**
@@ -23,7 +25,9 @@ export function wire(container: DependencyContainer): DependencyContainer {
   container.register(IpRoute2, { useFactory: (c) => new IpRoute2(runner(c)) });
   container.register(NftTable, { useFactory: (c) => new NftTable(runner(c)) });
   container.register(Conntrack, { useFactory: (c) => new Conntrack(runner(c)) });
-  container.register(SystemProber, { useFactory: (c) => new SystemProber(runner(c)) });
+  // The pings run under the SPAWNER and the CLOCK a test registers, as the rest of watch does.
+  const spawner = (c: DependencyContainer) => (c.isRegistered(SPAWNER, true) ? c.resolve<Spawner>(SPAWNER) : new ExecaSpawner());
+  container.register(SystemProber, { useFactory: (c) => new SystemProber(runner(c), spawner(c), c.isRegistered(CLOCK, true) ? c.resolve<Clock>(CLOCK) : systemClock) });
   container.register(MetricsSource, { useFactory: (c) => new MetricsSource(runner(c)) });
   container.register(DetachedRevertTimer, { useFactory: () => new DetachedRevertTimer(MWAN_BIN) });
   container.register(ApplyEngine, {
@@ -39,6 +43,7 @@ export function wire(container: DependencyContainer): DependencyContainer {
 export function createContainer(): DependencyContainer {
   const container = wire(rootContainer.createChildContainer());
   container.register(RUNNER, { useValue: new ExecaRunner() });
+  container.register(SPAWNER, { useValue: new ExecaSpawner() });
   container.register(SYSCTLS, { useValue: new ProcSysctlStore() });
   return container;
 }

@@ -15,6 +15,7 @@ const link = (name: string, mark: number, priority = 0, config: HealthConfig = {
 /** Links answer unless listed in `dead`; an answer takes 1 ms, a loss the link's timeout. */
 class SwitchProber implements Prober {
   readonly dead = new Set<string>();
+  closed = 0;
   constructor(private readonly clock: FakeClock) {}
   async probe(l: ProbedLink): Promise<ProbeOutcome> {
     if (!this.dead.has(l.name)) {
@@ -23,6 +24,9 @@ class SwitchProber implements Prober {
     }
     await this.clock.sleep(l.health.timeout * 1000);
     return { ok: false, error: 'timeout' };
+  }
+  async close(): Promise<void> {
+    this.closed++;
   }
 }
 
@@ -103,6 +107,15 @@ describe('Failover', () => {
     await t.clock.advance(3000);
     expect(t.applies.at(-1)?.healthy).toEqual(['isp1', 'isp2', 'lte']);
     await t.failover.stop();
+  });
+
+  it('ends the prober\'s running probes when it stops', async () => {
+    const t = setup();
+    await t.failover.start([link('isp1', 1)], 'c');
+    await t.clock.advance(1000);
+    expect(t.prober.closed).toBe(0);
+    await t.failover.stop();
+    expect(t.prober.closed).toBe(1);
   });
 
   it('without such rules, leaves a backup link\'s health out of the applies', async () => {

@@ -270,6 +270,8 @@ export class Failover {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.monitor.stop();
+    // No ping outlives the daemon.
+    await this.deps.prober.close?.().catch((error: unknown) => this.deps.log(`stopping the probes: ${errorMessage(error)}`));
     await this.queue;
     await this.hookQueue;
     this.stoppedAt = this.deps.clock.now();

@@ -1,5 +1,8 @@
 export { combineOutcomes, PROBER, type ProbedLink, type ProbeOutcome, type Prober } from './probe.js';
-export { parsePing, pingArgs } from './ping-probe.js';
+export { pingArgs } from './ping-probe.js';
+export { parsePingLine, type PingLine } from './ping-line.js';
+export { IDLE_INTERVALS, PingSession, RESTART_AFTER_FAILURES, SEND_SLACK_MS, type PingSessionKey } from './ping-session.js';
+export { PingSessions } from './ping-sessions.js';
 export { parseSocat, socatArgs } from './tcp-probe.js';
 export { SystemProber } from './system-prober.js';
 export {

@@ -17,6 +17,8 @@ export type ProbeOutcome =
 /** Sends one round of probes through a link. Never throws: a failure is an outcome. */
 export interface Prober {
   probe(link: ProbedLink): Promise<ProbeOutcome>;
+  /** Ends what probing keeps running (the pings), when the daemon stops. */
+  close?(): Promise<void>;
 }
 
 export const PROBER: InjectionToken<Prober> = Symbol.for('mwan.Prober');
