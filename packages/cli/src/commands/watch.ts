@@ -42,7 +42,7 @@ export function watchCommand(ctx: CliContext): Command {
     .summary('probe every link and fail over by itself (a foreground daemon, for systemd)')
     .description(
       'Applies the config with the best tier of links, then probes each link with health checks through the link '
-      + 'itself. When the set of healthy links of the best tier changes it applies again with only those links '
+      + 'itself (ICMP: one ping per link and target, kept running; TCP: a socat per probe). When the set of healthy links of the best tier changes it applies again with only those links '
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
       + 'the last set is kept; no link able to carry traffic at start: it waits for one. On every netlink and nft event, and periodically, it compares the kernel with the config '
       + '(interfaces, table, rules, routes, sysctls) and repairs what differs. While it runs, mwan apply, down, confirm and status are carried out by it '
