@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { execa } from 'execa';
 import { configFor, type Lab, type TrafficServer } from '@mwan/lab';
 import { WatchProcess } from './watch-process.js';
-import { createLab, leftovers, pollUntil } from './helpers.js';
+import { createLab, leftovers, pingsIn, pollUntil } from './helpers.js';
 
 const PREFIX = 'mwe2ehealth';
 const BLACKHOLE_TABLE = 'mwanhc_blackhole';
@@ -276,14 +276,30 @@ describe('health checks and failover (mwan watch)', () => {
     expect(w.lines.some((l) => /^active links/.test(l.text) && l.at >= reloadAt)).toBe(false);
 
     const table = (await ruleset(lab)).text.replace(/packets \d+ bytes \d+/g, '');
+    // One ping per link and target while it runs, none once it stopped.
+    expect(await pingsIn(lab)).toHaveLength(2);
     w.signal('SIGTERM');
     expect(await w.exited).toBe(0);
     expect(w.text).toMatch(/^SIGTERM: stopping; the ruleset stays as it is$/m);
+    expect(await pingsIn(lab)).toEqual([]);
     expect((await ruleset(lab)).text.replace(/packets \d+ bytes \d+/g, '')).toBe(table);
     const rules = (await lab.exec('router', 'ip', ['rule', 'show'])).stdout;
     expect(rules).toMatch(/fwmark 0x2\/0xff lookup 1002 proto 109/);
     const status = await lab.mwanOk(['status']);
     expect(status.stdout).toMatch(/^health: mwan watch not running \(stopped /m);
+  }, TEST_MS);
+
+  it('leaves no ping running once killed with SIGKILL, the black-holed link\'s neither', async () => {
+    const w = await startWatch(await writeConfig());
+    await pollUntil(async () => ((await pingsIn(lab)).length === 2 ? true : undefined), 'one ping per link', 2000, 50);
+    await setBlackhole(lab, 2, true);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    w.signal('SIGKILL');
+    await w.exited;
+    const killed = Date.now();
+    // Each ping's next line (one per echo, answered or not) breaks its stdout pipe: SIGPIPE.
+    await pollUntil(async () => ((await pingsIn(lab)).length === 0 ? true : undefined), 'the pings to end after their daemon', 2000, 50);
+    console.log(`pings gone ${Date.now() - killed} ms after SIGKILL of mwan watch`);
   }, TEST_MS);
 
   it('holds a link that flaps every 0.3 s down instead of re-applying each time', async () => {

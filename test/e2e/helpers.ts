@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { expect } from '@jest/globals';
+import { execa } from 'execa';
 import { Lab, namespacesStartingWith, sweepStaleLabs, type LabOptions, type TrafficServer } from '@mwan/lab';
 
 /**
@@ -73,4 +75,12 @@ export async function splitOfNew(lab: Lab, server: TrafficServer, count: number,
     expect(results.filter((r) => !r.ok)).toEqual([]);
   }
   return splitBySnat(lab, server.records().map((r) => r.src));
+}
+
+/** The ping processes in the lab's router namespace: what a running `mwan watch` keeps running. */
+export async function pingsIn(lab: Lab): Promise<number[]> {
+  const { stdout } = await execa('ip', ['netns', 'pids', lab.ns.router], { reject: false });
+  const pids = stdout.split('\n').filter(Boolean).map(Number);
+  const names = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')));
+  return pids.filter((_, i) => names[i].trim() === 'ping');
 }
