@@ -62,6 +62,19 @@ describe('PingSessions', () => {
     expect(await t.state(probe)).toEqual({ ok: false, error: 'timeout' });
   });
 
+  it('keeps the schedule through a reply timed hours by a wall-clock step under it', async () => {
+    const t = setup();
+    const stepped = t.sessions.probe(KEY);
+    t.ping().print(HEADER, reply(1, 10_800_000));
+    expect(await t.state(stepped)).toEqual({ ok: false, error: 'timeout' });
+    await t.clock.advance(500);
+    const next = t.sessions.probe(KEY);
+    await t.clock.advance(100);
+    expect(await t.state(next)).toBe('pending');
+    t.ping().print(reply(2, 0.5));
+    expect(await t.state(next)).toEqual({ ok: true, rttMs: 0.5 });
+  });
+
   it('judges a missing answer itself, the timeout after the echo left, not an interval later with ping', async () => {
     const t = setup();
     const probe = t.sessions.probe(KEY);

@@ -35,7 +35,7 @@ const WRAP = 65_536;
  * itself rather than wait for ping's `no answer yet`, which comes only with the next echo, an
  * interval after it left.
  *
- * Once ended (the process exited, was stuck, failed too often, or was closed) it stays ended:
+ * Once ended (the process exited, failed too often, went unasked or was closed) it stays ended:
  * its owner starts another.
  */
 export class PingSession {
@@ -104,7 +104,8 @@ export class PingSession {
     switch (parsed.kind) {
       case 'reply': {
         const seq = this.unwrap(parsed.seq);
-        this.sent(seq, now - parsed.rttMs);
+        // A time beyond the timeout may be a wall-clock step under the echo (hours): no send time to go by.
+        if (parsed.rttMs <= this.timeoutMs) this.sent(seq, now - parsed.rttMs);
         this.judge(seq, parsed.rttMs <= this.timeoutMs ? { ok: true, rttMs: parsed.rttMs } : { ok: false, error: 'timeout' });
         break;
       }
