@@ -43,7 +43,7 @@ describe('SystemProber', () => {
     const spawner: Spawner = {
       spawn: (_file, _args, listener) => {
         queueMicrotask(() => listener.exit({ error: 'spawn ping ENOENT' }));
-        return { pid: undefined, kill: () => {} };
+        return { pid: undefined, kill: () => {}, write: () => false };
       },
     };
     const round = new SystemProber(new RecordingRunner(), spawner, new FakeClock()).probe(link({ targets: ['10.0.0.1'] }));

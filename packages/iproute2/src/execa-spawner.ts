@@ -1,20 +1,22 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
-import type { SpawnEnd, Spawned, SpawnListener, Spawner } from './spawner.js';
+import type { SpawnEnd, Spawned, SpawnListener, SpawnOptions, Spawner } from './spawner.js';
 
 export class ExecaSpawner implements Spawner {
-  spawn(file: string, args: readonly string[], listener: SpawnListener): Spawned {
+  spawn(file: string, args: readonly string[], listener: SpawnListener, options: SpawnOptions = {}): Spawned {
     let child;
     try {
-      // stdin is /dev/null: nothing is written to it, and a pipe there would tie nothing to the
+      // Without input, stdin is /dev/null: a pipe nobody writes to would tie nothing to the
       // daemon's life. Its stdout is what does: once the daemon is gone, the command's next line
-      // breaks the pipe and SIGPIPE ends it.
-      child = execa(file, args, { buffer: false, reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
+      // breaks the pipe and SIGPIPE ends it. With input, the end of stdin does.
+      child = execa(file, args, { buffer: false, reject: false, stdin: options.input ? 'pipe' : 'ignore', env: { LC_ALL: 'C' } });
     } catch (error) {
       queueMicrotask(() => listener.exit({ error: (error as Error).message }));
-      return { pid: undefined, kill: () => {} };
+      return { pid: undefined, kill: () => {}, write: () => false };
     }
+    // A write after the command ended is lost, not an error: its exit is heard all the same.
+    child.stdin?.on('error', () => {});
     const lines = (stream: Readable, name: 'stdout' | 'stderr') => new Promise<void>((resolve) => {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => listener.line(name, text)).on('close', resolve);
     });
@@ -31,6 +33,7 @@ export class ExecaSpawner implements Spawner {
       kill: () => {
         running.kill();
       },
+      write: (text) => (running.stdin && !running.stdin.destroyed && running.stdin.writable ? (running.stdin.write(text), true) : false),
     };
   }
 }

@@ -6,6 +6,8 @@ export class FakeProcess implements Spawned {
   readonly pid: number;
   killed = false;
   ended = false;
+  /** What was written to its stdin, in order. */
+  readonly written: string[] = [];
 
   constructor(readonly file: string, readonly args: readonly string[], private readonly listener: SpawnListener, pid: number) {
     this.pid = pid;
@@ -27,6 +29,12 @@ export class FakeProcess implements Spawned {
     if (this.ended) return;
     this.ended = true;
     this.listener.exit(end);
+  }
+
+  write(text: string): boolean {
+    if (this.ended) return false;
+    this.written.push(text);
+    return true;
   }
 
   /** As for real, the end comes a little later, not inside kill(). */

@@ -1,6 +1,6 @@
 export { commandFailed, commandLine, RUNNER, type Runner, type RunOptions, type RunResult } from './runner.js';
 export { ExecaRunner } from './execa-runner.js';
-export { SPAWNER, type SpawnEnd, type Spawned, type SpawnListener, type Spawner } from './spawner.js';
+export { SPAWNER, type SpawnEnd, type Spawned, type SpawnListener, type SpawnOptions, type Spawner } from './spawner.js';
 export { ExecaSpawner } from './execa-spawner.js';
 export { FakeProcess, FakeSpawner } from './fake-spawner.js';
 export { RecordingRunner, type RecordedCall, type Responder } from './recording-runner.js';
@@ -12,5 +12,6 @@ export { routeEntryFromKernel, routeEntryFromSpec, routeTable, type KernelRoute,
 export { assertTablesFree, planRoutes, planRules, type RoutePlan, type RulePlan } from './reconcile.js';
 export { IpRoute2, type IpFailure, type KernelState } from './ip-route2.js';
 export { NftTable, type CounterValue, type SetElement } from './nft.js';
+export { NFT_SESSION_TIMEOUT_MS, NftSession, type NftLoader } from './nft-session.js';
 export { Conntrack } from './conntrack.js';
 export { interfaceFacts, type KernelInterface } from './kernel-interfaces.js';

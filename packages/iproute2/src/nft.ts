@@ -1,4 +1,5 @@
 import { NFT_FAMILY, NFT_TABLE, runtimeError } from '@mwan/core';
+import type { NftLoader } from './nft-session.js';
 import type { Runner } from './runner.js';
 
 const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
@@ -19,7 +20,7 @@ export interface CounterValue {
  * The nft side: only `table inet mwan` is ever named. A load is one `nft -f` transaction, so the
  * table is replaced whole or not at all.
  */
-export class NftTable {
+export class NftTable implements NftLoader {
   constructor(private readonly runner: Runner) {}
 
   /** `nft -c`: parses and checks against the kernel, changes nothing. */

@@ -19,6 +19,17 @@ export interface SpawnListener {
 export interface Spawned {
   readonly pid: number | undefined;
   kill(): void;
+  /** Sends text to its stdin (started with `input`); false once it can take no more. */
+  write(text: string): boolean;
+}
+
+export interface SpawnOptions {
+  /**
+   * Its stdin is a pipe the caller writes to (`nft -i`); otherwise /dev/null. Either way the
+   * command is tied to the daemon's life: its stdin ends with the daemon, or its next line breaks
+   * its stdout pipe.
+   */
+  input?: boolean;
 }
 
 /**
@@ -26,7 +37,7 @@ export interface Spawned {
  * target): Runner's counterpart, an argument array and no shell.
  */
 export interface Spawner {
-  spawn(file: string, args: readonly string[], listener: SpawnListener): Spawned;
+  spawn(file: string, args: readonly string[], listener: SpawnListener, options?: SpawnOptions): Spawned;
 }
 
 export const SPAWNER: InjectionToken<Spawner> = Symbol.for('mwan.Spawner');
