@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FakeKernel, RecordingRunner, type FakeKernelOptions, type SysctlStore } from '@mwan/iproute2';
 import { createEngines } from './engines.js';
 import type { ApplyRequest } from './apply-engine.js';
+import { KernelCache } from './kernel-cache.js';
 import { journalPath, lockPath, statePath } from './run-dir.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-apply-'));
@@ -31,7 +32,7 @@ function router(options: FakeKernelOptions = {}, sysctls?: (kernel: FakeKernel) 
   // them in insertion order, and they select disjoint marks, so order among them is immaterial.
   const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
   const snapshot = () => structuredClone({ rules: [...kernel.rules].sort(byJson), routes: [...kernel.routes].sort(byJson), table: kernel.table, sysctls: [...kernel.sysctls] });
-  return { kernel, runner, runDir, apply, snapshot };
+  return { kernel, runner, runDir, apply, snapshot, engine };
 }
 
 const THREE = () => configFile([link(1), link(2), link(3)]);
@@ -141,6 +142,37 @@ describe('apply', () => {
     expect(r.runner.commandLines.filter((l) => l.startsWith('nft -'))).toEqual(['nft -f -']);
     expect(r.snapshot()).toEqual(before);
     expect(existsSync(journalPath(r.runDir))).toBe(false);
+  });
+
+  it('starts from the daemon\'s last read while no event came since, and throws it away before its first change', async () => {
+    const r = router();
+    const cache = new KernelCache();
+    await r.apply(THREE(), { kernelCache: cache });
+    // The apply changed the kernel: what it read before is gone.
+    expect(cache.get()).toBeUndefined();
+    // A drift check reads afresh and keeps that read.
+    expect((await r.engine.drift({ configPath: THREE(), runDir: r.runDir, kernelCache: cache })).changes).toEqual([]);
+    expect(cache.get()).toBeDefined();
+    r.runner.calls.length = 0;
+    await r.apply(THREE(), { strategy: 'weighted', kernelCache: cache });
+    // No read of the kernel before the swap: nft -f, then the listing of what it loaded.
+    expect(r.runner.commandLines).toEqual(['nft -f -', 'nft list table inet mwan']);
+    expect(r.kernel.table).toContain('numgen random');
+    expect(cache.get()).toBeUndefined();
+  });
+
+  it('reads the kernel again after an event, and decides on what it reads', async () => {
+    const r = router();
+    const cache = new KernelCache();
+    await r.apply(THREE());
+    await r.engine.drift({ configPath: THREE(), runDir: r.runDir, kernelCache: cache });
+    // Behind mwan's back, with the event that announces it.
+    r.kernel.routes = r.kernel.routes.filter((route) => route.table !== '1002');
+    cache.invalidate();
+    r.runner.calls.length = 0;
+    const report = await r.apply(THREE(), { kernelCache: cache });
+    expect(r.runner.commandLines.filter((l) => /^ip (-[46] )?(-N )?-json|^nft list/.test(l)).length).toBeGreaterThan(0);
+    expect(report.actions).toEqual(['ip route replace default via 10.37.2.1 dev eth2 table 1002 proto 109']);
   });
 
   it('refuses a table that holds routes it did not create, before changing anything', async () => {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, hex, MwanError, runtimeError, sysctlName, type LinkDownReason, type LinkModel, type SysctlSpec } from '@mwan/core';
-import { commandLine, Conntrack, IpRoute2, NftTable, type KernelState, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
+import { commandLine, Conntrack, IpRoute2, NftTable, type KernelState, type NftLoader, type RouteEntry, type RuleEntry, type SysctlStore } from '@mwan/iproute2';
 import { decide, sysctlPathsOf, type Decision, type History, type Observed } from './decide.js';
 import { loadDesired, marksOf, type Desired } from './desired.js';
 import { ipStateOf } from './ip-sync.js';
+import type { KernelCache, KernelView } from './kernel-cache.js';
 import { acquireLock, lockHolder, processAlive } from './lock.js';
 import { fingerprintListed, fingerprintRendered, withoutLiveAdditions } from './nft-fingerprint.js';
 import {
@@ -45,6 +46,13 @@ export interface ApplyRequest {
    * conntrack, sysctls, state.json): the daemon times its reloads up to there.
    */
   onSwapped?: () => void;
+  /**
+   * The daemon's last read of the kernel, while no event has said it changed: the apply starts
+   * from it instead of reading again, and throws it away before its first change.
+   */
+  kernelCache?: KernelCache;
+  /** What loads the table: the daemon's running `nft -i`; default `nft -f`. */
+  nftLoader?: NftLoader;
 }
 
 export interface ApplyReport {
@@ -76,12 +84,6 @@ export interface LeftOut {
 /** The steps of an apply, in order; a failure names the one it happened in. */
 export const APPLY_STEPS = ['check', 'lock', 'snapshot', 'journal', 'confirm', 'routes', 'rules', 'nft', 'stale rules', 'stale routes', 'conntrack', 'sysctls', 'state'] as const;
 export type ApplyStep = (typeof APPLY_STEPS)[number];
-
-/** The kernel as one apply or drift check reads it: mwan's table, and interfaces, rules and routes. */
-interface KernelView {
-  table: string | null;
-  ip: KernelState;
-}
 
 /** The decision, with what it was made from that the apply needs too. */
 interface Plan extends Decision {
@@ -119,8 +121,11 @@ export class ApplyEngine {
       ...(request.healthy ? { healthy: request.healthy } : {}),
       interfaces,
     }));
-    let desired = await desire(previous, async () => (kernel ??= await this.readKernel()).ip.interfaces);
-    kernel ??= await this.step('snapshot', () => this.readKernel());
+    const cache = request.kernelCache;
+    const read = () => (cache ? cache.read(() => this.readKernel()) : this.readKernel());
+    kernel = cache?.get();
+    let desired = await desire(previous, async () => (kernel ??= await read()).ip.interfaces);
+    kernel ??= await this.step('snapshot', read);
     if (request.dryRun) {
       await this.step('check', () => this.nft.check(desired.rendered.nft));
       return this.dryRun(request, desired, previous, kernel);
@@ -131,7 +136,7 @@ export class ApplyEngine {
       // Another apply may have finished while we waited: its marks are the ones to keep.
       const latest = await readState(request.runDir);
       const outOfDate = lock.waited || latest?.applied !== previous?.applied;
-      if (outOfDate) kernel = await this.step('snapshot', () => this.readKernel());
+      if (outOfDate) kernel = await this.step('snapshot', read);
       const view = kernel;
       if (request.repair && latest === null && view.table === null) {
         return {
@@ -160,12 +165,13 @@ export class ApplyEngine {
    * table, rules, routes, sysctls) without the nft check, the lock or any write: the daemon's
    * drift check. Empty when the kernel is as the config and the links' interfaces want it.
    */
-  async drift(request: Pick<ApplyRequest, 'configPath' | 'configText' | 'strategy' | 'runDir' | 'active' | 'healthy'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
+  async drift(request: Pick<ApplyRequest, 'configPath' | 'configText' | 'strategy' | 'runDir' | 'active' | 'healthy' | 'kernelCache'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
     // Another mwan in the middle of an apply or a down: what it has done so far is no drift. Its
     // own events, or the next check, look again once it is done.
     if ((await lockHolder(request.runDir)) !== undefined) return { changes: [], sysctls: [] };
     const previous = await readState(request.runDir);
-    const kernel = await this.readKernel();
+    // Always afresh, a missed event included; kept for the next apply.
+    const kernel = await (request.kernelCache ? request.kernelCache.read(() => this.readKernel()) : this.readKernel());
     // No state and no table: `mwan down` ran. That is left alone until the next change or reload.
     if (previous === null && kernel.table === null) return { changes: [], sysctls: [] };
     const desired = await loadDesired(request.configPath, {
@@ -246,6 +252,8 @@ export class ApplyEngine {
       newJournal.step = step;
       await writeJournal(request.runDir, newJournal);
     };
+    // From here the kernel is no longer as read.
+    request.kernelCache?.invalidate();
     try {
       await enter('confirm');
       pending = await this.recordForRevert(request, plan, notes);
@@ -256,7 +264,7 @@ export class ApplyEngine {
       await enter('nft');
       if (plan.reloadNft) {
         progress.nftLoaded = true;
-        const refused = await this.nft.tryLoad(desired.rendered.nft + (await this.stickySources(desired)));
+        const refused = await (request.nftLoader ?? this.nft).tryLoad(desired.rendered.nft + (await this.stickySources(desired)));
         if (refused !== undefined) {
           // Nothing of a refused transaction is loaded.
           progress.nftLoaded = false;

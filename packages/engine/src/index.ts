@@ -6,6 +6,7 @@ export { StatusEngine, type LinkStatus, type StatusReport } from './status-engin
 export { DetachedRevertTimer, type RevertTimer } from './revert-timer.js';
 export { decide, sysctlPathsOf, type DecideOptions, type Decision, type DesiredState, type History, type Observed } from './decide.js';
 export { loadDesired, marksOf, type Desired, type DesiredOptions } from './desired.js';
+export { KernelCache, type KernelView } from './kernel-cache.js';
 export { acquireLock, lockHolder, processAlive, type HeldLock, type LockOptions } from './lock.js';
 export { DEFAULT_RUN_DIR, ensureDir, resolveRunDir, socketPath } from './run-dir.js';
 export { readState, type Journal, type LinkState, type MwanState, type Snapshot, type SysctlChange } from './state-file.js';

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { KernelCache, type KernelView } from './kernel-cache.js';
+
+const view = (table: string): KernelView => ({ table, ip: { interfaces: new Map(), rules: [], routes: [] } });
+
+describe('KernelCache', () => {
+  it('keeps a read until the next event', async () => {
+    const cache = new KernelCache();
+    expect(cache.get()).toBeUndefined();
+    await cache.read(async () => view('a'));
+    expect(cache.get()?.table).toBe('a');
+    cache.invalidate();
+    expect(cache.get()).toBeUndefined();
+  });
+
+  it('does not keep a read that an event overtook', async () => {
+    const cache = new KernelCache();
+    const read = await cache.read(async () => {
+      cache.invalidate();
+      return view('b');
+    });
+    // The caller gets what it read; the next one reads again.
+    expect(read.table).toBe('b');
+    expect(cache.get()).toBeUndefined();
+  });
+
+  it('keeps nothing while the monitors are not all running, nor a read from before they stopped', async () => {
+    let listening = false;
+    const cache = new KernelCache(() => listening);
+    await cache.read(async () => view('c'));
+    listening = true;
+    expect(cache.get()).toBeUndefined();
+    await cache.read(async () => view('d'));
+    expect(cache.get()?.table).toBe('d');
+    listening = false;
+    expect(cache.get()).toBeUndefined();
+    // Read while one monitor was down: not kept, even if it is back by the end.
+    await cache.read(async () => {
+      listening = true;
+      return view('e');
+    });
+    expect(cache.get()).toBeUndefined();
+  });
+});
