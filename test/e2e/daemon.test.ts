@@ -62,7 +62,12 @@ describe('mwan watch owns the router: drift repaired, links that come and go', (
   /** How long from now until `probe` holds, failing past REPAIR_MS (with some slack for a loaded machine reported). */
   async function repairedWithin(what: string, probe: () => Promise<true | undefined>, timeoutMs = 3 * REPAIR_MS): Promise<number> {
     const started = Date.now();
-    await pollUntil(probe, what, timeoutMs, 20);
+    try {
+      await pollUntil(probe, what, timeoutMs, 20);
+    } catch (error) {
+      // What watch said meanwhile is what tells a slow repair from a missed one.
+      throw new Error(`${(error as Error).message}\nmwan watch printed:\n${watch?.text ?? '(not running)'}`, { cause: error });
+    }
     return Date.now() - started;
   }
 

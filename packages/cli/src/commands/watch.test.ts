@@ -71,7 +71,7 @@ function start(name: string, prepare?: (kernel: FakeKernel) => void) {
   container.register(SIGNALS, { useValue: signals });
   // Netlink events, sent by the test: each one makes watch compare the kernel with the config.
   const netlink = new EventEmitter();
-  const events: KernelEvents = { start: (onChange) => { netlink.on('change', onChange); }, stop: async () => { netlink.removeAllListeners(); } };
+  const events: KernelEvents = { start: async (onChange) => { netlink.on('change', onChange); }, stop: async () => { netlink.removeAllListeners(); }, listening: () => true };
   container.register(KERNEL_EVENTS, { useValue: events });
   let out = '';
   let err = '';

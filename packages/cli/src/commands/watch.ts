@@ -5,12 +5,12 @@ import {
   failoverLinks, CLOCK, ExecaHookRunner, Failover, HOOK_RUNNER, PROBER, readHealthFile, SystemProber, systemClock, writeHealthFile,
   type FailoverEvent, type FailoverLink, type FailoverOptions,
 } from '@mwan/health';
-import { Conntrack } from '@mwan/iproute2';
+import { Conntrack, NftSession, SPAWNER, type Spawner } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
 import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ApplyEngine, loadDesired, marksOf, processAlive, readState, socketPath, type TimerOutcome } from '@mwan/engine';
+import { join, resolve } from 'node:path';
+import { ApplyEngine, KernelCache, loadDesired, marksOf, processAlive, readState, socketPath, type TimerOutcome } from '@mwan/engine';
 import { startControlServer, type ControlServer } from '../daemon/control-socket.js';
 import { answerRequest, daemonContainer } from '../daemon/daemon-requests.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
@@ -90,6 +90,13 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   const onSwapped = () => {
     swappedAt = performance.now();
   };
+  const events = optional(container, KERNEL_EVENTS) ?? new KernelMonitors();
+  // The last read of the kernel, until an event says it changed: a reload then reads nothing.
+  const kernelCache = new KernelCache(() => events.listening());
+  // The table is loaded through one nft -i kept running (no process per reload). Only with the
+  // real system's spawner: a test's fake kernel answers its runner, and nft -f goes there.
+  const nftLoader = nftSessionFor(optional(container, SPAWNER), request.runDir);
+  const loading = nftLoader ? { nftLoader } : {};
   const failover: Failover = new Failover({
     clock: optional(container, CLOCK) ?? systemClock,
     prober: optional(container, PROBER) ?? container.resolve(SystemProber),
@@ -97,7 +104,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       // The counters of the table about to be replaced are read first, so the carry loses nothing.
       await metrics?.beforeApply().catch(() => undefined);
       const report = await engine.apply({
-        configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, waitSeconds: request.waitSeconds, active, onSwapped,
+        configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, waitSeconds: request.waitSeconds, active, onSwapped, kernelCache, ...loading,
         ...(options?.repair ? { repair: true } : {}), ...(options?.healthy ? { healthy: options.healthy } : {}),
       });
       // The first note of a repaired apply says what it repaired.
@@ -113,7 +120,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       return state !== null && ours !== undefined && state.applied !== ours;
     },
     drift: async (active, healthy) => {
-      const found = await engine.drift({ configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, active, ...(healthy ? { healthy } : {}) });
+      const found = await engine.drift({ configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, active, kernelCache, ...(healthy ? { healthy } : {}) });
       wantedSysctls = found.sysctls;
       return found.changes;
     },
@@ -127,7 +134,6 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   });
   if (request.metrics) metrics = new DaemonMetrics(container.resolve(MetricsSource), { runDir: request.runDir, configPath: request.configPath, health: () => failover.healthFile() });
   let server: MetricsServer | undefined;
-  const events = optional(container, KERNEL_EVENTS) ?? new KernelMonitors();
 
   // Handlers go in first: a signal during the first apply is acted on once it is done.
   const signals = optional(container, SIGNALS) ?? process;
@@ -172,7 +178,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       swappedAt = undefined;
       const report = await failover.applyNow(links, next.path, options, async (active, healthy) => {
         await metrics?.beforeApply().catch(() => undefined);
-        const applied = await requestEngine.apply({ ...applyRequest, configText: next.text, active, onSwapped, ...(healthy ? { healthy } : {}) });
+        const applied = await requestEngine.apply({ ...applyRequest, configText: next.text, active, onSwapped, kernelCache, ...loading, ...(healthy ? { healthy } : {}) });
         ours = (await readState(request.runDir))?.applied;
         current = next;
         return applied;
@@ -185,10 +191,15 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       log(`apply: ${next.path} applied for mwan apply (active links ${active.join(', ')}): ${timing.text}`, { event: 'client-apply', config: next.path, active, ...timing.fields, ...(applyRequest.confirmSeconds !== undefined ? { confirmSeconds: applyRequest.confirmSeconds } : {}) });
       return report;
     },
-    down: (downRequest, downEngine) => failover.pauseAfter(() => downEngine.down(downRequest)),
+    down: (downRequest, downEngine) => failover.pauseAfter(() => {
+      kernelCache.invalidate();
+      return downEngine.down(downRequest);
+    }),
     confirmEnded: async (outcome: TimerOutcome) => {
       const back = beforeConfirm;
       beforeConfirm = undefined;
+      // A revert changed the kernel in another process.
+      kernelCache.invalidate();
       if (outcome.outcome !== 'reverted' || !back) return;
       current = back;
       log(`confirm: not confirmed in time, reverted; the daemon keeps ${back.path} as it was before the change`, { event: 'confirm-reverted', config: back.path });
@@ -212,12 +223,19 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       const daemonMetrics = metrics;
       server = await startMetricsServer(request.metrics, () => daemonMetrics.exposition());
     }
+    // Netlink events only say "look again": the drift check reads the kernel afresh. The
+    // monitors are subscribed before the first apply, so no change after it goes unheard.
+    await events.start(() => {
+      kernelCache.invalidate();
+      failover.kick();
+    }, (message) => {
+      kernelCache.invalidate();
+      log(message, { event: 'events', error: message });
+    });
     await failover.start(links, current.path, options);
     started = true;
     control = await startControlServer(socketPath(request.runDir), (clientRequest) => answerRequest(clientRequest, clients, ctx.env));
     log(describeStart(links));
-    // Netlink events only say "look again": the drift check reads the kernel afresh.
-    events.start(() => failover.kick(), (message) => log(message, { event: 'events', error: message }));
     if (server) log(`metrics: http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`, { event: 'metrics', ...server.address });
     // With no link to probe nothing else keeps the event loop busy, and node would end the
     // process while it waits for a signal: a timer holds it until one comes.
@@ -228,6 +246,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await failover.stop();
   } finally {
     await control?.close();
+    nftLoader?.close();
     await events.stop();
     metrics?.stop();
     await server?.close();
@@ -283,6 +302,15 @@ function describeStart(links: readonly FailoverLink[]): string {
   if (!checked.length) return 'watching: no link has health check targets, so every link counts as up';
   const parts = checked.map((l) => `${l.name} (${l.health.method} ${l.health.targets.join(',')} every ${l.health.interval} s)`);
   return `watching ${parts.join(', ')}`;
+}
+
+/** A run dir whose path nft cannot quote in `include` loads with nft -f, as the commands do. */
+function nftSessionFor(spawner: Spawner | undefined, runDir: string): NftSession | undefined {
+  try {
+    return spawner ? new NftSession(spawner, join(resolve(runDir), 'nft-load.nft')) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Two daemons on one run dir would undo each other's applies. */

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { execa, type ResultPromise } from 'execa';
 import type { InjectionToken } from 'tsyringe';
 
@@ -6,8 +7,11 @@ import type { InjectionToken } from 'tsyringe';
  * (iproute2 6.1 prints `ip monitor` as text, `-json` or not): the daemon reads the kernel afresh.
  */
 export interface KernelEvents {
-  start(onChange: () => void, onError: (message: string) => void): void;
+  /** Resolves once every monitor listens (or could not be seen to within a few seconds). */
+  start(onChange: () => void, onError: (message: string) => void): Promise<void>;
   stop(): Promise<void>;
+  /** Every monitor is running and subscribed: no change goes unannounced (the daemon keeps its last read only then). */
+  listening(): boolean;
 }
 
 export const KERNEL_EVENTS: InjectionToken<KernelEvents> = Symbol.for('mwan.KernelEvents');
@@ -23,26 +27,53 @@ const MONITORS: readonly (readonly [string, readonly string[]])[] = [
   ['nft', ['monitor', 'tables']],
 ];
 
+/** How long a monitor may take to subscribe before it is taken as running all the same. */
+const SUBSCRIBE_WAIT_MS = 3000;
+const SUBSCRIBE_POLL_MS = 5;
+
+/**
+ * Whether /proc/net/netlink (this network namespace's netlink sockets) lists a socket of `pid`
+ * with multicast groups: the monitor is subscribed, and hears every change from then on. A
+ * socket bound by the kernel for a process gets the process's pid as its port id.
+ */
+export function subscribedIn(procNetNetlink: string, pid: number): boolean {
+  return procNetNetlink.split('\n').slice(1).some((line) => {
+    const [, , portId, groups] = line.trim().split(/\s+/);
+    return portId === String(pid) && groups !== undefined && /^[0-9a-f]+$/i.test(groups) && !/^0+$/.test(groups);
+  });
+}
+
 /** `ip monitor link address route rule`, `nft monitor rules` and `nft monitor tables`. */
 export class KernelMonitors implements KernelEvents {
   private readonly children = new Set<Monitor>();
+  private readonly subscribed = new Set<Monitor>();
   private stopped = false;
 
-  start(onChange: () => void, onError: (message: string) => void): void {
-    for (const [file, args] of MONITORS) this.run(file, args, onChange, onError);
+  listening(): boolean {
+    return !this.stopped && this.subscribed.size === MONITORS.length;
   }
 
-  private run(file: string, args: readonly string[], onChange: () => void, onError: (message: string) => void): void {
+  async start(onChange: () => void, onError: (message: string) => void): Promise<void> {
+    await Promise.all(MONITORS.map(([file, args]) => this.run(file, args, onChange, onError)));
+  }
+
+  private async run(file: string, args: readonly string[], onChange: () => void, onError: (message: string) => void, again = false): Promise<void> {
     if (this.stopped) return;
     const child = execa(file, args, { stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
     this.children.add(child);
     child.stdout.on('data', () => onChange());
     void child.then((result) => {
       this.children.delete(child);
+      this.subscribed.delete(child);
       if (this.stopped) return;
       onError(`${file} ${args.join(' ')} ended (exit ${String(result.exitCode)}); starting it again in 1 s`);
-      setTimeout(() => this.run(file, args, onChange, onError), 1000).unref();
+      setTimeout(() => void this.run(file, args, onChange, onError, true), 1000).unref();
     });
+    // A change made before the monitor subscribed is not announced: it counts as listening from
+    // its subscription on.
+    if (await waitSubscribed(child) && this.children.has(child)) this.subscribed.add(child);
+    // What changed while it was not running went unannounced: look again.
+    if (again) onChange();
   }
 
   async stop(): Promise<void> {
@@ -50,4 +81,18 @@ export class KernelMonitors implements KernelEvents {
     for (const child of this.children) child.kill('SIGTERM');
     await Promise.all(this.children);
   }
+}
+
+/** true once the child's netlink socket is subscribed; false if it ended or was not seen to in time. */
+async function waitSubscribed(child: Monitor): Promise<boolean> {
+  const pid = child.pid;
+  if (pid === undefined) return false;
+  const deadline = performance.now() + SUBSCRIBE_WAIT_MS;
+  while (child.exitCode === null && performance.now() < deadline) {
+    const text = await readFile('/proc/net/netlink', 'utf8').catch(() => undefined);
+    if (text === undefined) return false;
+    if (subscribedIn(text, pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_POLL_MS));
+  }
+  return false;
 }
