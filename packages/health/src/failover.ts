@@ -206,13 +206,18 @@ export class Failover {
    */
   async reload(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
     const kept = this.keptHealth(links);
-    await this.monitor.stop();
-    this.probing = false;
+    const before = this.links;
     this.adopt(links, configPath, options);
     this.paused = false;
     this.dirty = true;
     // Links that stay are judged by their kept health; new ones count as up until probed.
+    // Probing goes on meanwhile (the reload waits for no probe round), and starts again after the
+    // apply only when the links or their checks changed: a new link's probes need its routes.
     await this.enqueue(() => this.reconcile(kept));
+    if (this.probing && !sameLinks(before, links)) {
+      await this.monitor.stop();
+      this.probing = false;
+    }
     if (this.applied !== undefined) this.startProbing(kept);
   }
 
