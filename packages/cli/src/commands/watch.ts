@@ -7,6 +7,7 @@ import {
 } from '@mwan/health';
 import { Conntrack, NftSession, SPAWNER, type Spawner } from '@mwan/iproute2';
 import { globalOptions, type CliContext } from '../context.js';
+import { EventBurst } from '../daemon/event-burst.js';
 import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -134,6 +135,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   });
   if (request.metrics) metrics = new DaemonMetrics(container.resolve(MetricsSource), { runDir: request.runDir, configPath: request.configPath, health: () => failover.healthFile() });
   let server: MetricsServer | undefined;
+  // One check per burst of events.
+  const burst = new EventBurst(() => failover.kick());
 
   // Handlers go in first: a signal during the first apply is acted on once it is done.
   const signals = optional(container, SIGNALS) ?? process;
@@ -227,7 +230,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     // monitors are subscribed before the first apply, so no change after it goes unheard.
     await events.start(() => {
       kernelCache.invalidate();
-      failover.kick();
+      burst.heard();
     }, (message) => {
       kernelCache.invalidate();
       log(message, { event: 'events', error: message });
@@ -248,6 +251,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await control?.close();
     nftLoader?.close();
     await events.stop();
+    burst.stop();
     metrics?.stop();
     await server?.close();
     signals.off('SIGTERM', onTerm);
