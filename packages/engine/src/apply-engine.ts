@@ -247,21 +247,23 @@ export class ApplyEngine {
     let listed: string | null = plan.snapshot.nft;
     let current: ApplyStep = 'confirm';
     let pending: PendingConfirm | null = null;
-    const enter = async (step: ApplyStep) => {
+    // The journal names the step a killed apply stopped in; a step with nothing to do changes
+    // nothing to stop in, so it is not written for (a table of 64 links is 60 KB of journal).
+    const enter = async (step: ApplyStep, work: boolean) => {
       current = step;
       newJournal.step = step;
-      await writeJournal(request.runDir, newJournal);
+      if (work) await writeJournal(request.runDir, newJournal);
     };
     // From here the kernel is no longer as read.
     request.kernelCache?.invalidate();
     try {
-      await enter('confirm');
+      await enter('confirm', request.confirmSeconds !== undefined || plan.pendingConfirm !== null);
       pending = await this.recordForRevert(request, plan, notes);
-      await enter('routes');
+      await enter('routes', plan.ip.routes.replace.length > 0);
       await this.ip.ipAll(plan.ip.routes.replace.map((r) => r.replace));
-      await enter('rules');
+      await enter('rules', plan.ip.rules.add.length > 0);
       await this.ip.ipAll(plan.ip.rules.add.map((r) => r.add));
-      await enter('nft');
+      await enter('nft', plan.reloadNft);
       if (plan.reloadNft) {
         progress.nftLoaded = true;
         const refused = await (request.nftLoader ?? this.nft).tryLoad(desired.rendered.nft + (await this.stickySources(desired)));
@@ -274,20 +276,20 @@ export class ApplyEngine {
         request.onSwapped?.();
         listed = await this.nft.current();
       }
-      await enter('stale rules');
+      await enter('stale rules', plan.ip.rules.remove.length > 0);
       await this.ip.ipAll(plan.ip.rules.remove.map((r) => r.del));
-      await enter('stale routes');
+      await enter('stale routes', plan.ip.routes.remove.length > 0);
       await this.ip.ipAll(plan.ip.routes.remove.map((r) => r.del));
-      await enter('conntrack');
+      await enter('conntrack', plan.flushMarks.length > 0);
       for (const mark of plan.flushMarks) conntrackDeleted[hex(mark)] = await this.conntrack.deleteMark(mark, desired.model.markMask);
       // The journal learns the previous values before they are overwritten.
       newJournal.pendingSysctls = mergeRecords(newJournal.pendingSysctls, plan.sysctls.records);
-      await enter('sysctls');
+      await enter('sysctls', plan.sysctls.writes.length > 0);
       for (const write of plan.sysctls.writes) {
         progress.sysctlsWritten.push(write);
         await this.sysctls.write(write.path, write.value);
       }
-      await enter('state');
+      await enter('state', true);
       await writeState(request.runDir, this.stateOf(request, desired, plan, listed));
       // The confirmation window starts when the change is complete.
       if (pending) {
