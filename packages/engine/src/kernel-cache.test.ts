@@ -42,3 +42,35 @@ describe('KernelCache', () => {
     expect(cache.get()).toBeUndefined();
   });
 });
+
+describe('KernelCache, reads under way', () => {
+  it('joins a read under way since the last event, and not one an event came after', async () => {
+    const cache = new KernelCache();
+    let reads = 0;
+    let finish: (view: KernelView) => void = () => {};
+    const slow = () => {
+      reads += 1;
+      return new Promise<KernelView>((resolve) => {
+        finish = resolve;
+      });
+    };
+    const first = cache.read(slow);
+    const second = cache.read(slow);
+    expect(reads).toBe(1);
+    finish(view('f'));
+    expect((await first).table).toBe('f');
+    expect((await second).table).toBe('f');
+
+    const third = cache.read(slow);
+    const finishThird = finish;
+    cache.invalidate();
+    const fourth = cache.read(slow);
+    // The event came after the third began: the fourth reads for itself.
+    expect(reads).toBe(3);
+    finishThird(view('g'));
+    finish(view('h'));
+    expect((await third).table).toBe('g');
+    expect((await fourth).table).toBe('h');
+    expect(cache.get()?.table).toBe('h');
+  });
+});

@@ -19,6 +19,7 @@ export interface KernelView {
 export class KernelCache {
   private generation = 0;
   private kept?: { view: KernelView; generation: number };
+  private reading?: { generation: number; view: Promise<KernelView> };
 
   constructor(private readonly listening: () => boolean = () => true) {}
 
@@ -34,13 +35,23 @@ export class KernelCache {
     return this.kept?.generation === this.generation ? this.kept.view : undefined;
   }
 
-  /** Reads the kernel and keeps the view, unless an event came while it was being read. */
+  /**
+   * Reads the kernel and keeps the view, unless an event came while it was being read. A read
+   * already under way since the last event is joined: it is as fresh as a new one would be.
+   */
   async read(read: () => Promise<KernelView>): Promise<KernelView> {
     const started = this.generation;
     const listened = this.listening();
     if (!listened) this.kept = undefined;
-    const view = await read();
-    if (listened && started === this.generation && this.listening()) this.kept = { view, generation: started };
-    return view;
+    if (listened && this.reading?.generation === started) return this.reading.view;
+    const reading = { generation: started, view: read() };
+    if (listened) this.reading = reading;
+    try {
+      const view = await reading.view;
+      if (listened && started === this.generation && this.listening()) this.kept = { view, generation: started };
+      return view;
+    } finally {
+      if (this.reading === reading) this.reading = undefined;
+    }
   }
 }

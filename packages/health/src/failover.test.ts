@@ -36,7 +36,7 @@ function setup(options: {
   failWith?: () => Error;
   appliedElsewhere?: () => Promise<boolean>;
   applying?: (clock: FakeClock) => Promise<void>;
-  drift?: boolean;
+  drift?: boolean | (() => Promise<string[]>);
 } = {}) {
   const clock = new FakeClock(0);
   const prober = new SwitchProber(clock);
@@ -81,7 +81,7 @@ function setup(options: {
       files.push(file);
     },
     pid: 4242,
-    ...(options.drift ? { drift: async () => [] } : {}),
+    ...(options.drift ? { drift: typeof options.drift === 'function' ? options.drift : async () => [] } : {}),
     ...(options.appliedElsewhere ? { appliedElsewhere: options.appliedElsewhere } : {}),
   });
   /** The next `n` applies fail. */
@@ -106,6 +106,26 @@ describe('Failover', () => {
     t.prober.dead.delete('lte');
     await t.clock.advance(3000);
     expect(t.applies.at(-1)?.healthy).toEqual(['isp1', 'isp2', 'lte']);
+    await t.failover.stop();
+  });
+
+  it('gives up a drift check under way for a reload or an apply from outside, which apply anyway', async () => {
+    let checks = 0;
+    // A check that never answers (its reads stuck): neither the reload nor the apply waits for it.
+    const t = setup({ drift: () => {
+      checks += 1;
+      return new Promise<string[]>(() => {});
+    } });
+    await t.failover.start([link('isp1', 1), link('isp2', 2)], 'c');
+    t.failover.kick();
+    for (let i = 0; i < 5 && checks === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(checks).toBe(1);
+    await t.failover.reload([link('isp1', 1), link('isp2', 2)], 'c');
+    expect(t.applies).toHaveLength(2);
+    t.failover.kick();
+    for (let i = 0; i < 5 && checks === 1; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(checks).toBe(2);
+    await t.failover.applyNow([link('isp1', 1), link('isp2', 2)], 'c', {}, async (active) => active.length);
     await t.failover.stop();
   });
 

@@ -102,6 +102,8 @@ export class Failover {
   private stoppedAt?: number;
   private lastDriftCheck = Number.NEGATIVE_INFINITY;
   private kicked = false;
+  /** Ends the wait of a drift check under way: a reload or an apply from outside comes next. */
+  private supersede?: () => void;
   /** Nothing applied yet because no link can carry traffic: every event and retry tries again. */
   private waitingForLink = false;
   private probing = false;
@@ -187,11 +189,23 @@ export class Failover {
     let changes: string[];
     const scope = quick && this.deps.quickDrift ? 'quick' : 'full';
     this.emit({ event: 'check', scope });
+    const check = scope === 'quick' && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied, ...(this.followHealth && this.appliedHealthy ? [this.appliedHealthy] : []));
+    // A check given up on may still fail later, with nobody waiting for it.
+    check.catch(() => undefined);
+    const superseded = new Promise<undefined>((resolve) => {
+      this.supersede = () => resolve(undefined);
+    });
     try {
-      changes = await (scope === 'quick' && this.deps.quickDrift ? this.deps.quickDrift() : this.deps.drift(this.applied, ...(this.followHealth && this.appliedHealthy ? [this.appliedHealthy] : [])));
+      const outcome = await Promise.race([check, superseded]);
+      // A reload or an apply from outside waits behind this check: it applies anyway, so the
+      // check's answer would come too late to matter.
+      if (outcome === undefined) return;
+      changes = outcome;
     } catch (error) {
       this.emit({ event: 'drift-check', error: errorMessage(error) }, `drift check failed: ${errorMessage(error)}`);
       return;
+    } finally {
+      this.supersede = undefined;
     }
     if (!changes.length) return;
     const what = changes.length > 3 ? `${changes.slice(0, 3).join('; ')}; and ${changes.length - 3} more` : changes.join('; ');
@@ -205,6 +219,7 @@ export class Failover {
    * (weights or the strategy may have changed even when the active set did not).
    */
   async reload(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
+    this.supersede?.();
     const kept = this.keptHealth(links);
     const before = this.links;
     this.adopt(links, configPath, options);
@@ -232,6 +247,7 @@ export class Failover {
     links: readonly FailoverLink[], configPath: string, options: FailoverOptions,
     apply: (active: readonly string[], healthy?: readonly string[]) => Promise<T>,
   ): Promise<T> {
+    this.supersede?.();
     return this.exclusive(async () => {
       const kept = this.keptHealth(links);
       const before = { links: this.links, configPath: this.configPath, followHealth: this.followHealth };
