@@ -107,6 +107,29 @@ describe('mwan watch is the one writer: commands through its socket', () => {
     await pollUntil(async () => ((await strategyIn()) === 'source-hash' ? true : undefined), 'repaired to source-hash', 5000);
   });
 
+  it('reverts an unconfirmed change whose daemon was killed during the window: the next daemon takes the timer over and keeps the config from before', async () => {
+    const write = (strategy: string) => lab.writeConfig(configFor(lab.links, { strategy }), 'sock-orphan.json');
+    const config = await write('round-robin');
+    const first = await startWatch(config);
+    await write('source-hash');
+    await lab.mwanOk(['apply', '--config', config, '--confirm', '6']);
+    expect(await strategyIn()).toBe('source-hash');
+    // The daemon that held the timer dies; the next one starts on the edited file.
+    await first.stop();
+    const second = await startWatch(config);
+    const resumed = await second.waitFor(/^confirm: a change applied with --confirm waits for "mwan confirm" and its timer is gone; this daemon reverts it at \S+ unless confirmed$/, 5000);
+    expect(await strategyIn()).toBe('source-hash');
+    await second.waitFor(/^confirm: not confirmed in time, reverted; the daemon keeps .*sock-orphan\.json as it was before the change$/, 15_000, resumed.at);
+    await pollUntil(async () => ((await strategyIn()) === 'round-robin' ? true : undefined), 'round-robin back', 5000);
+    // It holds the config from before, not the file: a repair puts round-robin back.
+    const flushed = Date.now();
+    await lab.exec('router', 'nft', ['flush', 'ruleset']);
+    await second.waitFor(/^repair: the kernel differs from the config/, 5000, flushed);
+    await pollUntil(async () => ((await strategyIn()) === 'round-robin' ? true : undefined), 'repaired to round-robin', 5000);
+    expect(await splitOfNew(lab, server, 10)).toEqual({ isp1: 5, isp2: 5 });
+    expect((await lab.mwan(['confirm'])).exitCode).not.toBe(0);
+  });
+
   it('refuses everyone but root: the socket is root\'s, mode 0600, and a user\'s command says so', async () => {
     await startWatch(await lab.configFor({ strategy: 'round-robin' }));
     const socket = join(lab.runDir, 'mwan.sock');

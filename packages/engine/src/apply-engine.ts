@@ -8,7 +8,7 @@ import type { KernelCache, KernelView } from './kernel-cache.js';
 import { acquireLock, lockHolder, processAlive } from './lock.js';
 import { fingerprintListed, fingerprintRendered, withoutLiveAdditions } from './nft-fingerprint.js';
 import {
-  mergeSysctlWrites, readPendingConfirm, removePendingConfirm, writePendingConfirm, type PendingConfirm,
+  mergeSysctlWrites, readPendingConfirm, removePendingConfirm, writePendingConfirm, type HeldConfigRecord, type PendingConfirm,
 } from './pending-confirm.js';
 import { restoreSnapshot } from './restore.js';
 import type { RevertTimer } from './revert-timer.js';
@@ -53,6 +53,8 @@ export interface ApplyRequest {
   kernelCache?: KernelCache;
   /** What loads the table: the daemon's running `nft -i`; default `nft -f`. */
   nftLoader?: NftLoader;
+  /** With `--confirm` through the daemon: the config it holds now, recorded for a revert (see PendingConfirm.held). */
+  heldBefore?: HeldConfigRecord;
 }
 
 export interface ApplyReport {
@@ -325,6 +327,8 @@ export class ApplyEngine {
       notes.push(`a change applied with --confirm is waiting: unless "mwan confirm" runs by ${earlier.deadline}, this apply is reverted with it`);
       return null;
     }
+    // The config to keep after a revert is the one held before the first unconfirmed change.
+    const held = earlier ? earlier.held : request.heldBefore;
     const pending: PendingConfirm = {
       version: 1,
       token: randomUUID(),
@@ -335,6 +339,7 @@ export class ApplyEngine {
       snapshot: earlier?.snapshot ?? plan.snapshot,
       previousState: earlier ? earlier.previousState : plan.previous,
       sysctls,
+      ...(held ? { held } : {}),
     };
     await writePendingConfirm(request.runDir, pending);
     try {

@@ -9,6 +9,7 @@ export { loadDesired, marksOf, type Desired, type DesiredOptions } from './desir
 export { KernelCache, type KernelView } from './kernel-cache.js';
 export { acquireLock, lockHolder, processAlive, type HeldLock, type LockOptions } from './lock.js';
 export { DEFAULT_RUN_DIR, ensureDir, resolveRunDir, socketPath } from './run-dir.js';
+export { readPendingConfirm, writePendingConfirm, type HeldConfigRecord, type PendingConfirm } from './pending-confirm.js';
 export { readState, type Journal, type LinkState, type MwanState, type Snapshot, type SysctlChange } from './state-file.js';
 export {
   BUILTIN_STRATEGIES,

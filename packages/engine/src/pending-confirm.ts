@@ -24,6 +24,18 @@ export interface PendingConfirm {
   previousState: MwanState | null;
   /** Sysctls written since, to be given their `before` back; the earliest write of a path wins. */
   sysctls: SysctlWrite[];
+  /**
+   * With `mwan watch`: the config it held before the first unconfirmed change (its path, its text
+   * as read then, an `apply --strategy`). A daemon started while the change waits, its timer
+   * gone with the daemon before it, takes the revert over and keeps this config after it.
+   */
+  held?: HeldConfigRecord;
+}
+
+export interface HeldConfigRecord {
+  path: string;
+  text?: string;
+  strategy?: string;
 }
 
 export const readPendingConfirm = (runDir: string) => readJson<PendingConfirm>(confirmPath(runDir));

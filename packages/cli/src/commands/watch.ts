@@ -11,7 +11,10 @@ import { EventBurst } from '../daemon/event-burst.js';
 import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApplyEngine, KernelCache, loadDesired, marksOf, processAlive, readState, socketPath, type TimerOutcome } from '@mwan/engine';
+import {
+  ApplyEngine, DetachedRevertTimer, KernelCache, loadDesired, marksOf, processAlive, readPendingConfirm, readState, socketPath, writePendingConfirm,
+  type PendingConfirm, type TimerOutcome,
+} from '@mwan/engine';
 import { startControlServer, type ControlServer } from '../daemon/control-socket.js';
 import { answerRequest, daemonContainer } from '../daemon/daemon-requests.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
@@ -181,7 +184,11 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       swappedAt = undefined;
       const report = await failover.applyNow(links, next.path, options, async (active, healthy) => {
         await metrics?.beforeApply().catch(() => undefined);
-        const applied = await requestEngine.apply({ ...applyRequest, configText: next.text, active, onSwapped, kernelCache, ...loading, ...(healthy ? { healthy } : {}) });
+        const applied = await requestEngine.apply({
+          ...applyRequest, configText: next.text, active, onSwapped, kernelCache, ...loading, ...(healthy ? { healthy } : {}),
+          // Recorded in confirm.json: a daemon started during the window keeps it after a revert.
+          ...(applyRequest.confirmSeconds !== undefined ? { heldBefore: beforeConfirm ?? before } : {}),
+        });
         ours = (await readState(request.runDir))?.applied;
         current = next;
         return applied;
@@ -238,6 +245,15 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     await failover.start(links, current.path, options);
     started = true;
     control = await startControlServer(socketPath(request.runDir), (clientRequest) => answerRequest(clientRequest, clients, ctx.env));
+    // A change applied with --confirm whose timer is gone (it lived in a daemon that died): this
+    // daemon reverts it at its deadline unless confirmed, and then keeps the config from before.
+    const orphan = await orphanedConfirm(request.runDir);
+    if (orphan) {
+      beforeConfirm = orphan.held;
+      await writePendingConfirm(request.runDir, { ...orphan, timerPid: process.pid });
+      await clients.resolve(DetachedRevertTimer).start(request.runDir, orphan.token);
+      log(`confirm: a change applied with --confirm waits for "mwan confirm" and its timer is gone; this daemon reverts it at ${orphan.deadline} unless confirmed`, { event: 'confirm-resumed', deadline: orphan.deadline });
+    }
     log(describeStart(links));
     if (server) log(`metrics: http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`, { event: 'metrics', ...server.address });
     // With no link to probe nothing else keeps the event loop busy, and node would end the
@@ -315,6 +331,14 @@ function nftSessionFor(spawner: Spawner | undefined, runDir: string): NftSession
   } catch {
     return undefined;
   }
+}
+
+/** confirm.json whose revert timer no longer runs (its pid is gone, or was a daemon before this one). */
+async function orphanedConfirm(runDir: string): Promise<PendingConfirm | null> {
+  const pending = await readPendingConfirm(runDir).catch(() => null);
+  if (!pending) return null;
+  const timer = pending.timerPid;
+  return timer !== undefined && timer !== process.pid && processAlive(timer) ? null : pending;
 }
 
 /** Two daemons on one run dir would undo each other's applies. */
