@@ -25,7 +25,7 @@ const outDir = args.out ?? join(here, 'out');
 const cli = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'));
 const bundle = join(repo, 'packages/cli/dist/mwan.bundle.mjs');
 const meta = join(repo, 'packages/cli/dist/mwan.bundle.meta.json');
-for (const built of [bundle, meta, join(repo, 'packages/cli/dist/index.js')]) {
+for (const built of [bundle, meta, join(repo, 'packages/cli/dist/mwan.hand-over.mjs'), join(repo, 'packages/cli/dist/index.js')]) {
   if (!existsSync(built)) fail(`${relative(repo, built)} is missing: run npm run build first (npm run package does)`);
 }
 if (!readFileSync(bundle, 'utf8').includes('define_MWAN_BUNDLED_SCHEMAS')) fail('the bundle does not carry the schemas: run npm run build');
@@ -66,7 +66,8 @@ try {
   const copy = (path, from, mode = 0o644) => put(path, readFileSync(join(repo, from)), mode);
   const gz = (text) => gzipSync(text, { level: 9 });
 
-  // The runtime: bin/mwan.js imports ../dist/mwan.bundle.mjs; the revert timer of `apply --confirm`
+  // The runtime: bin/mwan.js imports ../dist/mwan.hand-over.mjs (a command line for a running
+  // daemon), then ../dist/mwan.bundle.mjs; the revert timer of `apply --confirm`
   // starts bin/mwan.js again; program.ts reads the version from ../package.json.
   put('usr/lib/mwan/package.json', `${JSON.stringify({ name: 'mwan', version: cli.version, private: true, type: 'module', description: 'the mwan runtime of the Debian package: see /usr/share/doc/mwan' }, null, 2)}\n`);
   // The node of the `nodejs (>= 20)` dependency, not whichever `node` comes first in PATH
@@ -75,6 +76,7 @@ try {
   if (!binText.startsWith('#!/usr/bin/env node\n')) fail('packages/cli/bin/mwan.js no longer starts with #!/usr/bin/env node');
   put('usr/lib/mwan/bin/mwan.js', binText.replace('#!/usr/bin/env node\n', '#!/usr/bin/node\n'), 0o755);
   copy('usr/lib/mwan/dist/mwan.bundle.mjs', 'packages/cli/dist/mwan.bundle.mjs');
+  copy('usr/lib/mwan/dist/mwan.hand-over.mjs', 'packages/cli/dist/mwan.hand-over.mjs');
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   // Node runs a symlinked main module from its real path, where package.json says ESM.
   symlinkSync('../lib/mwan/bin/mwan.js', join(root, 'usr/bin/mwan'));

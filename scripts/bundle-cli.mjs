@@ -33,3 +33,15 @@ const result = await build({
   logLevel: 'warning',
 });
 writeFileSync('packages/cli/dist/mwan.bundle.meta.json', `${JSON.stringify(result.metafile)}\n`);
+
+// What bin/mwan.js loads first to hand a command line to a running `mwan watch`: Node's own
+// modules only, so it is a file apart, loaded without the bundle above.
+await build({
+  entryPoints: ['packages/cli/dist/daemon/hand-over.js'],
+  outfile: 'packages/cli/dist/mwan.hand-over.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+});

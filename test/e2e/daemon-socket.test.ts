@@ -150,6 +150,7 @@ describe('mwan watch is the one writer: commands through its socket', () => {
       mkdirSync(join(home, 'dist'));
       copyFileSync(join(repo, 'packages/cli/bin/mwan.js'), join(home, 'bin/mwan.js'));
       copyFileSync(join(repo, 'packages/cli/dist/mwan.bundle.mjs'), join(home, 'dist/mwan.bundle.mjs'));
+      copyFileSync(join(repo, 'packages/cli/dist/mwan.hand-over.mjs'), join(home, 'dist/mwan.hand-over.mjs'));
       copyFileSync(join(repo, 'packages/cli/package.json'), join(home, 'package.json'));
       chmodSync(home, 0o755);
       const asNobody = (args: string[]) => execa('ip', ['netns', 'exec', lab.ns.router, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...args], { reject: false });

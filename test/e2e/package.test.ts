@@ -96,7 +96,7 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
 
     const listing = (await execa('dpkg-deb', ['-c', deb])).stdout.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ').replace(/^\.\//, '/'));
     expect(listing.filter((p) => p.startsWith('/usr/lib/mwan/') && !p.endsWith('/'))).toEqual([
-      '/usr/lib/mwan/bin/mwan.js', '/usr/lib/mwan/dist/mwan.bundle.mjs', '/usr/lib/mwan/package.json',
+      '/usr/lib/mwan/bin/mwan.js', '/usr/lib/mwan/dist/mwan.bundle.mjs', '/usr/lib/mwan/dist/mwan.hand-over.mjs', '/usr/lib/mwan/package.json',
     ]);
     expect(listing).toContain('/usr/bin/mwan -> ../lib/mwan/bin/mwan.js');
     expect(listing.filter((p) => p.includes('node_modules'))).toEqual([]);

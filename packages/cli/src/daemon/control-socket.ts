@@ -1,26 +1,16 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { runtimeError } from '@mwan/core';
 import { ensureDir } from '@mwan/engine';
+import { connectControl, exchange, type ControlAnswer, type ControlRequest } from './control-protocol.js';
 
 /**
  * The daemon's control socket: one JSON line asks (a command line), one JSON line answers (what
  * that command printed and its exit code). The socket file is root's with mode 0600, so the
  * kernel refuses everyone else's connect().
  */
-export interface ControlRequest {
-  version: 1;
-  /** The subcommand the command line runs: the daemon refuses any but its own. */
-  command: string;
-  argv: string[];
-}
-
-export interface ControlAnswer {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type { ControlAnswer, ControlRequest } from './control-protocol.js';
 
 /** A request larger than this is no command line: the connection is closed. */
 const MAX_REQUEST_BYTES = 64 * 1024;
@@ -91,40 +81,18 @@ function parseRequest(line: string): Promise<ControlRequest> {
 export async function askDaemon(path: string, command: string, argv: readonly string[]): Promise<ControlAnswer | undefined> {
   let socket: Socket;
   try {
-    socket = await connect(path);
+    socket = await connectControl(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTDIR') return undefined;
     if (code === 'EACCES' || code === 'EPERM') throw runtimeError(`only root may talk to mwan watch (${path}: permission denied)`);
     throw runtimeError(`cannot reach mwan watch at ${path}: ${(error as Error).message}`, error);
   }
-  return new Promise<ControlAnswer>((resolve, reject) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', (error) => reject(runtimeError(`mwan watch at ${path} failed to answer: ${error.message}`, error)));
-    socket.on('end', () => {
-      try {
-        const answer = JSON.parse(text) as ControlAnswer;
-        if (typeof answer.exitCode !== 'number') throw new Error('no exit code');
-        resolve(answer);
-      } catch {
-        reject(runtimeError(`mwan watch at ${path} ended the connection without an answer (did it stop?)`));
-      }
-    });
-    socket.write(`${JSON.stringify({ version: 1, command, argv: [...argv] } satisfies ControlRequest)}\n`);
-  });
-}
-
-function connect(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+  try {
+    return await exchange(socket, path, { version: 1, command, argv: [...argv] });
+  } catch (error) {
+    throw runtimeError((error as Error).message, error);
+  }
 }
 
 async function removeStale(path: string): Promise<void> {
@@ -135,7 +103,7 @@ async function removeStale(path: string): Promise<void> {
     throw error;
   }
   try {
-    const socket = await connect(path);
+    const socket = await connectControl(path);
     socket.destroy();
     throw runtimeError(`another mwan watch listens on ${path}`);
   } catch (error) {

@@ -3,10 +3,9 @@ import { socketPath } from '@mwan/engine';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-code.js';
 import { askDaemon } from './control-socket.js';
+import type { DaemonCommand } from './control-protocol.js';
 
-/** The commands a running daemon carries out itself: the one writer of the router, and its status. */
-export const DAEMON_COMMANDS = ['apply', 'down', 'confirm', 'status'] as const;
-export type DaemonCommand = (typeof DAEMON_COMMANDS)[number];
+export { DAEMON_COMMANDS, type DaemonCommand } from './control-protocol.js';
 
 /**
  * When `mwan watch` runs for this run dir, hands the command line to it and prints its answer
