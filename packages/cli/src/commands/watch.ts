@@ -50,7 +50,8 @@ export function watchCommand(ctx: CliContext): Command {
       + 'taking new connections, deletes the dead links\' conntrack entries and runs the hook. Every link down: '
       + 'the last set is kept; no link able to carry traffic at start: it waits for one. On every netlink and nft event, and periodically, it compares the kernel with the config '
       + '(interfaces, table, rules, routes, sysctls) and repairs what differs. While it runs, mwan apply, down, confirm and status are carried out by it '
-      + 'over mwan.sock in the run dir (root only, mode 0600), with its healthy links. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
+      + 'over mwan.sock in the run dir (root only, mode 0600), with its healthy links. Its applies start from its last read of the kernel while no event came since, '
+      + 'and load the table through one nft -i it keeps running. SIGHUP reloads the config; SIGTERM or SIGINT stop it (exit 0), leaving the ruleset '
       + 'in place. A dual-stack link whose targets include IPv6 addresses is judged per family (isp1 by its IPv4 targets, isp1:ipv6 by its IPv6 ones): its IPv6 failing moves only IPv6 connections. '
       + 'Writes health.json in the run dir, which `mwan status` shows. See docs/health.md.',
     )
