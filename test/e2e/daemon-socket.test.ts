@@ -55,6 +55,15 @@ describe('mwan watch is the one writer: commands through its socket', () => {
 
   const table = async () => (await lab.exec('router', 'nft', ['list', 'table', 'inet', 'mwan'])).stdout;
   const strategyIn = async () => /comment "mwan: strategy ([a-z-]+)"/.exec(await table())?.[1];
+  const strategyBack = (strategy: string, what: string) => pollUntil(async () => ((await strategyIn()) === strategy ? true : undefined), what, 5000);
+
+  /** Another program empties the ruleset: the daemon repairs towards the config it holds, `strategy`'s. */
+  async function flushRepairedTo(w: WatchProcess, strategy: string): Promise<void> {
+    const flushed = Date.now();
+    await lab.exec('router', 'nft', ['flush', 'ruleset']);
+    await w.waitFor(/^repair: the kernel differs from the config/, 5000, flushed);
+    await strategyBack(strategy, `repaired to ${strategy}`);
+  }
 
   it('applies a manual `mwan apply` itself, with the healthy links only: the dead link stays out', async () => {
     const config = await lab.writeConfig({ ...configFor(lab.links, { strategy: 'round-robin' }), health: { targets: [lab.serverAddress] } }, 'sock-health.json');
@@ -90,21 +99,17 @@ describe('mwan watch is the one writer: commands through its socket', () => {
     expect(trial.stdout).toMatch(/run "mwan confirm" within 3 s/);
     expect(await strategyIn()).toBe('source-hash');
     await w.waitFor(/^confirm: not confirmed in time, reverted; the daemon keeps .* as it was before the change$/, 10_000);
-    await pollUntil(async () => ((await strategyIn()) === 'round-robin' ? true : undefined), 'round-robin back', 5000);
+    await strategyBack('round-robin', 'round-robin back');
 
     // Drift repair goes back to the reverted config, not to the file.
-    const flushed = Date.now();
-    await lab.exec('router', 'nft', ['flush', 'ruleset']);
-    await w.waitFor(/^repair: the kernel differs from the config/, 5000, flushed);
-    await pollUntil(async () => ((await strategyIn()) === 'round-robin' ? true : undefined), 'repaired to round-robin', 5000);
+    await flushRepairedTo(w, 'round-robin');
     expect(await splitOfNew(lab, server, 10)).toEqual({ isp1: 5, isp2: 5 });
 
     // A confirmed change stays, and repairs keep it.
     await lab.mwanOk(['apply', '--config', config, '--confirm', '30']);
     const confirmed = await lab.mwanOk(['confirm']);
     expect(confirmed.stdout).toMatch(/^confirmed: the change applied by pid \d+ stays/);
-    await lab.exec('router', 'nft', ['flush', 'ruleset']);
-    await pollUntil(async () => ((await strategyIn()) === 'source-hash' ? true : undefined), 'repaired to source-hash', 5000);
+    await flushRepairedTo(w, 'source-hash');
   });
 
   it('reverts an unconfirmed change whose daemon was killed during the window: the next daemon takes the timer over and keeps the config from before', async () => {
@@ -120,12 +125,9 @@ describe('mwan watch is the one writer: commands through its socket', () => {
     const resumed = await second.waitFor(/^confirm: a change applied with --confirm waits for "mwan confirm" and its timer is gone; this daemon reverts it at \S+ unless confirmed$/, 5000);
     expect(await strategyIn()).toBe('source-hash');
     await second.waitFor(/^confirm: not confirmed in time, reverted; the daemon keeps .*sock-orphan\.json as it was before the change$/, 15_000, resumed.at);
-    await pollUntil(async () => ((await strategyIn()) === 'round-robin' ? true : undefined), 'round-robin back', 5000);
+    await strategyBack('round-robin', 'round-robin back');
     // It holds the config from before, not the file: a repair puts round-robin back.
-    const flushed = Date.now();
-    await lab.exec('router', 'nft', ['flush', 'ruleset']);
-    await second.waitFor(/^repair: the kernel differs from the config/, 5000, flushed);
-    await pollUntil(async () => ((await strategyIn()) === 'round-robin' ? true : undefined), 'repaired to round-robin', 5000);
+    await flushRepairedTo(second, 'round-robin');
     expect(await splitOfNew(lab, server, 10)).toEqual({ isp1: 5, isp2: 5 });
     expect((await lab.mwan(['confirm'])).exitCode).not.toBe(0);
   });
