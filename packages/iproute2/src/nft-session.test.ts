@@ -101,6 +101,28 @@ describe('NftSession', () => {
     expect(s.spawner.processes[0].killed).toBe(true);
   });
 
+  it('listens to stderr only: what comes on stdout, between the marker\'s error and its echo too, is no answer', async () => {
+    const s = session();
+    const load = s.nft.tryLoad('a\n');
+    const marker = await request(() => s.spawner.processes[0], 1);
+    const [error, echo, carets] = markerError(marker);
+    s.spawner.processes[0].printError(error);
+    s.spawner.processes[0].print('nft> ', marker);
+    s.spawner.processes[0].printError(echo, carets);
+    await expect(load).resolves.toBeUndefined();
+  });
+
+  it('after a load that timed out, the next one starts another nft and hears nothing of the old one', async () => {
+    const s = session(50);
+    await expect(s.nft.tryLoad('a\n')).rejects.toMatchObject({ problems: [expect.stringContaining('no answer within 50 ms')] });
+    const next = s.nft.tryLoad('b\n');
+    const marker = await request(() => s.spawner.processes[1], 1);
+    // The old one's late words and end belong to no load.
+    s.spawner.processes[0].printError('Error: late', 'list set inet mwan mwan-loaded-1');
+    s.spawner.processes[1].printError(...markerError(marker));
+    await expect(next).resolves.toBeUndefined();
+  });
+
   it('runs one load at a time, in order', async () => {
     const s = session();
     const a = s.nft.tryLoad('a\n');
@@ -118,7 +140,8 @@ describe('NftSession', () => {
   });
 
   it('refuses a script path nft could not quote, and loads nothing once closed', async () => {
-    expect(() => new NftSession(new FakeSpawner(), '/run/a"b/x.nft')).toThrow(/without quotes or backslashes/);
+    expect(() => new NftSession(new FakeSpawner(), '/run/a"b/x.nft')).toThrow(/without quotes, backslashes or wildcards/);
+    expect(() => new NftSession(new FakeSpawner(), '/run/mwan*/x.nft')).toThrow(/wildcards/);
     const s = session();
     s.nft.close();
     await expect(s.nft.tryLoad('a\n')).rejects.toMatchObject({ problems: ['nft -i: the session is closed'] });

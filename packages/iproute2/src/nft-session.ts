@@ -39,7 +39,8 @@ export class NftSession implements NftLoader {
 
   /** `scriptPath`: where each ruleset is written for `include`, removed once loaded (mode 0600). */
   constructor(private readonly spawner: Spawner, private readonly scriptPath: string, private readonly timeoutMs = NFT_SESSION_TIMEOUT_MS) {
-    if (!/^\/[^"\n\\]*$/.test(scriptPath)) throw runtimeError(`cannot load through nft -i from ${JSON.stringify(scriptPath)}: an absolute path without quotes or backslashes is needed`);
+    // nft expands wildcards in an include, and a pattern that matches nothing is no error.
+    if (!/^\/[^"\n\\*?[\]]*$/.test(scriptPath)) throw runtimeError(`cannot load through nft -i from ${JSON.stringify(scriptPath)}: an absolute path without quotes, backslashes or wildcards is needed`);
   }
 
   /** The pid of the running `nft -i`, if one runs. */
@@ -63,11 +64,14 @@ export class NftSession implements NftLoader {
     if (this.closed) throw runtimeError('nft -i: the session is closed');
     await writeFile(this.scriptPath, text, { mode: 0o600 });
     try {
+      if (this.closed) throw runtimeError('nft -i: the session is closed');
       return await new Promise<string | undefined>((resolve, reject) => {
         const process = this.process ?? this.start();
         const marker = `list set ${NFT_FAMILY} ${NFT_TABLE} mwan-loaded-${++this.loads}`;
         const timer = setTimeout(() => {
           this.failPending(`nft -i gave no answer within ${this.timeoutMs} ms: whether the table was loaded is not known`);
+          // What it still says or how it ends is no longer heard: the next load starts another.
+          if (this.process === process) this.process = undefined;
           process.kill();
         }, this.timeoutMs);
         this.pending = { marker, lines: [], resolve, reject, timer };
@@ -81,9 +85,14 @@ export class NftSession implements NftLoader {
   private start(): Spawned {
     this.caretDue = false;
     const process = this.spawner.spawn('nft', ['-i'], {
-      line: (_stream, text) => this.heard(text),
+      // Errors, the marker's among them, come on stderr; stdout (a listing, a prompt) says nothing
+      // about a load, and its order against stderr is not kept across the two pipes.
+      line: (stream, text) => {
+        if (stream === 'stderr' && this.process === process) this.heard(text);
+      },
       exit: (end) => {
-        if (this.process === process) this.process = undefined;
+        if (this.process !== process) return;
+        this.process = undefined;
         const how = end.exitCode !== undefined ? `exit ${end.exitCode}` : end.signal ?? end.error ?? 'ended';
         this.failPending(`nft -i ended (${how}) during a load: whether the table was loaded is not known`);
       },
@@ -104,8 +113,9 @@ export class NftSession implements NftLoader {
       pending.lines.push(text);
       return;
     }
-    // The line before the marker's echo is its own error ("Error: No such file or directory").
-    const said = pending.lines.slice(0, -1).join('\n').trimEnd();
+    // The marker's own error ("Error: No such file or directory") is the line before its echo.
+    const lines = pending.lines.at(-1)?.startsWith('Error') ? pending.lines.slice(0, -1) : pending.lines;
+    const said = lines.join('\n').trimEnd();
     this.caretDue = true;
     this.settle();
     pending.resolve(/\bError\b/.test(said) ? said : undefined);
