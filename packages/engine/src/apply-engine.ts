@@ -138,7 +138,8 @@ export class ApplyEngine {
       // Another apply may have finished while we waited: its marks are the ones to keep.
       const latest = await readState(request.runDir);
       const outOfDate = lock.waited || latest?.applied !== previous?.applied;
-      if (outOfDate) kernel = await this.step('snapshot', read);
+      // Afresh, not from the cache: the other holder's events may not have come yet.
+      if (outOfDate) kernel = await this.step('snapshot', () => this.readKernel());
       const view = kernel;
       if (request.repair && latest === null && view.table === null) {
         return {
@@ -152,6 +153,8 @@ export class ApplyEngine {
       }
       return await this.applyLocked(request, desired, previous, view);
     } finally {
+      // A read made meanwhile (a drift check given up on) may have seen the apply half done.
+      request.kernelCache?.invalidate();
       await lock.release();
     }
   }
