@@ -221,18 +221,18 @@ export class Failover {
   async reload(links: readonly FailoverLink[], configPath: string, options: FailoverOptions = {}): Promise<void> {
     this.supersede?.();
     const kept = this.keptHealth(links);
-    const before = this.links;
+    // Probing goes on through a reload of the same links and checks (it waits for no probe
+    // round). Other links or checks: the old probes stop first (a removed link's would fail and
+    // be acted on), and start again after the apply, which a new link's probes need.
+    if (this.probing && !sameLinks(this.links, links)) {
+      await this.monitor.stop();
+      this.probing = false;
+    }
     this.adopt(links, configPath, options);
     this.paused = false;
     this.dirty = true;
     // Links that stay are judged by their kept health; new ones count as up until probed.
-    // Probing goes on meanwhile (the reload waits for no probe round), and starts again after the
-    // apply only when the links or their checks changed: a new link's probes need its routes.
     await this.enqueue(() => this.reconcile(kept));
-    if (this.probing && !sameLinks(before, links)) {
-      await this.monitor.stop();
-      this.probing = false;
-    }
     if (this.applied !== undefined) this.startProbing(kept);
   }
 
@@ -258,6 +258,8 @@ export class Failover {
         result = await apply(target, healthy);
       } catch (error) {
         this.adopt(before.links, before.configPath, { followHealth: before.followHealth });
+        // The drift check this apply gave up on is owed: it runs after it.
+        this.kick();
         throw error;
       }
       this.paused = false;
