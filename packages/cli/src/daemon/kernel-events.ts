@@ -25,9 +25,14 @@ const MONITORS: readonly (readonly [string, readonly string[]])[] = [
   // reload nftables`); not set elements (ban lists change all day) nor traces.
   ['nft', ['monitor', 'rules']],
   ['nft', ['monitor', 'tables']],
+  // A chain added, deleted or given another policy changes no rule.
+  ['nft', ['monitor', 'chains']],
 ];
 
-/** How long a monitor may take to subscribe before it is taken as running all the same. */
+/**
+ * How long a monitor may take to subscribe. One not seen to within it still announces what it
+ * hears, but the daemon then keeps no read of the kernel (it cannot know that nothing was missed).
+ */
 const SUBSCRIBE_WAIT_MS = 3000;
 const SUBSCRIBE_POLL_MS = 5;
 
@@ -43,7 +48,7 @@ export function subscribedIn(procNetNetlink: string, pid: number): boolean {
   });
 }
 
-/** `ip monitor link address route rule`, `nft monitor rules` and `nft monitor tables`. */
+/** `ip monitor link address route rule`, and `nft monitor` of rules, tables and chains. */
 export class KernelMonitors implements KernelEvents {
   private readonly children = new Set<Monitor>();
   private readonly subscribed = new Set<Monitor>();
@@ -62,6 +67,8 @@ export class KernelMonitors implements KernelEvents {
     const child = execa(file, args, { stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
     this.children.add(child);
     child.stdout.on('data', () => onChange());
+    // What a monitor says on stderr is about events it lost (`ip monitor`: no buffer space).
+    child.stderr.on('data', () => onChange());
     void child.then((result) => {
       this.children.delete(child);
       this.subscribed.delete(child);
@@ -71,7 +78,11 @@ export class KernelMonitors implements KernelEvents {
     });
     // A change made before the monitor subscribed is not announced: it counts as listening from
     // its subscription on.
-    if (await waitSubscribed(child) && this.children.has(child)) this.subscribed.add(child);
+    if (await waitSubscribed(child)) {
+      if (this.children.has(child)) this.subscribed.add(child);
+    } else if (this.children.has(child) && !this.stopped) {
+      onError(`${file} ${args.join(' ')} was not seen to subscribe within ${SUBSCRIBE_WAIT_MS / 1000} s; every apply reads the kernel afresh`);
+    }
     // What changed while it was not running went unannounced: look again.
     if (again) onChange();
   }
