@@ -12,7 +12,7 @@ import { KernelMonitors, KERNEL_EVENTS } from '../daemon/kernel-events.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  ApplyEngine, DetachedRevertTimer, KernelCache, loadDesired, marksOf, processAlive, readPendingConfirm, readState, socketPath, writePendingConfirm,
+  acquireLock, ApplyEngine, DetachedRevertTimer, KernelCache, loadDesired, marksOf, processAlive, readPendingConfirm, readState, socketPath, writePendingConfirm,
   type PendingConfirm, type TimerOutcome,
 } from '@mwan/engine';
 import { startControlServer, type ControlServer } from '../daemon/control-socket.js';
@@ -167,6 +167,8 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
         return;
       }
       current = next;
+      // The sysctls the old config wanted: the next full check finds the new config's.
+      wantedSysctls = undefined;
       swappedAt = undefined;
       await failover.reload(links, next.path, options);
       const timing = reloadTiming(received, swappedAt);
@@ -192,6 +194,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
         });
         ours = (await readState(request.runDir))?.applied;
         current = next;
+        wantedSysctls = undefined;
         return applied;
       });
       // A second unconfirmed apply goes back to where the first started.
@@ -245,16 +248,16 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     });
     await failover.start(links, current.path, options);
     started = true;
-    control = await startControlServer(socketPath(request.runDir), (clientRequest) => answerRequest(clientRequest, clients, ctx.env));
     // A change applied with --confirm whose timer is gone (it lived in a daemon that died): this
     // daemon reverts it at its deadline unless confirmed, and then keeps the config from before.
-    const orphan = await orphanedConfirm(request.runDir);
+    // Before the socket listens, and under the lock: no `mwan confirm` comes in between.
+    const orphan = await adoptOrphanedConfirm(request.runDir, request.waitSeconds);
     if (orphan) {
       beforeConfirm = orphan.held;
-      await writePendingConfirm(request.runDir, { ...orphan, timerPid: process.pid });
       await clients.resolve(DetachedRevertTimer).start(request.runDir, orphan.token);
       log(`confirm: a change applied with --confirm waits for "mwan confirm" and its timer is gone; this daemon reverts it at ${orphan.deadline} unless confirmed`, { event: 'confirm-resumed', deadline: orphan.deadline });
     }
+    control = await startControlServer(socketPath(request.runDir), (clientRequest) => answerRequest(clientRequest, clients, ctx.env));
     log(describeStart(links));
     if (server) log(`metrics: http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`, { event: 'metrics', ...server.address });
     // With no link to probe nothing else keeps the event loop busy, and node would end the
@@ -334,12 +337,26 @@ function nftSessionFor(spawner: Spawner | undefined, runDir: string): NftSession
   }
 }
 
-/** confirm.json whose revert timer no longer runs (its pid is gone, or was a daemon before this one). */
-async function orphanedConfirm(runDir: string): Promise<PendingConfirm | null> {
-  const pending = await readPendingConfirm(runDir).catch(() => null);
-  if (!pending) return null;
-  const timer = pending.timerPid;
-  return timer !== undefined && timer !== process.pid && processAlive(timer) ? null : pending;
+/**
+ * confirm.json whose revert timer no longer runs (its pid is gone, or was a daemon before this
+ * one), made this process's under the lock; null when there is none.
+ */
+async function adoptOrphanedConfirm(runDir: string, waitSeconds: number): Promise<PendingConfirm | null> {
+  const orphaned = (pending: PendingConfirm | null) => {
+    const timer = pending?.timerPid;
+    return pending !== null && (timer === undefined || timer === process.pid || !processAlive(timer));
+  };
+  if (!orphaned(await readPendingConfirm(runDir).catch(() => null))) return null;
+  const lock = await acquireLock(runDir, { waitSeconds });
+  try {
+    const pending = await readPendingConfirm(runDir).catch(() => null);
+    if (!pending || !orphaned(pending)) return null;
+    const adopted = { ...pending, timerPid: process.pid };
+    await writePendingConfirm(runDir, adopted);
+    return adopted;
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Two daemons on one run dir would undo each other's applies. */
