@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_PATH } from '@mwan/core';
 import { DEFAULT_RUN_DIR } from '@mwan/engine';
-import { handOver, handOverRequest, HAND_OVER_DEFAULTS } from './hand-over.js';
+import { container as rootContainer } from 'tsyringe';
+import { wire } from '../container.js';
+import { createProgram } from '../program.js';
+import { DAEMON_COMMANDS } from './control-protocol.js';
+import { handOver, handOverRequest, HAND_OVER_DEFAULTS, VALUE_OPTIONS } from './hand-over.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mwan-hand-over-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -13,6 +17,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('handOverRequest', () => {
   it('keeps the defaults of the full CLI', () => {
     expect(HAND_OVER_DEFAULTS).toEqual({ config: DEFAULT_CONFIG_PATH, runDir: DEFAULT_RUN_DIR });
+  });
+
+  it('knows every option of the daemon commands that takes a value', () => {
+    const program = createProgram({ container: wire(rootContainer.createChildContainer()), io: { out: () => {}, err: () => {} }, env: {} });
+    const valued = program.commands.filter((c) => (DAEMON_COMMANDS as readonly string[]).includes(c.name()))
+      .flatMap((c) => c.options.filter((o) => o.required || o.optional).map((o) => o.long!));
+    expect([...new Set(valued)].sort()).toEqual([...VALUE_OPTIONS].sort());
   });
 
   it('sends the command line with the config and run dir made absolute, the last of each option winning', () => {
@@ -28,6 +39,7 @@ describe('handOverRequest', () => {
     for (const argv of [
       [], ['render'], ['watch'], ['apply', '--help'], ['-h'], ['--version'], ['status', '--watch'], ['apply', '-cfile.json'],
       ['apply', '--config'], ['apply', '--config', '--json'], ['--', 'apply'], ['trace', 'apply'],
+      ['apply', '--strategy'], ['apply', '--wait'], ['apply', '--confirm'], ['status', '--interval'], ['down', '--wait'],
     ]) expect([argv, handOverRequest(argv, {}, '/')]).toEqual([argv, undefined]);
   });
 });

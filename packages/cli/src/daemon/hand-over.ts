@@ -13,6 +13,12 @@ export const HAND_OVER_DEFAULTS = { config: '/etc/mwan/mwan.json', runDir: '/run
 const OWN_ANSWERS = new Set(['-h', '--help', '-V', '--version', '--']);
 
 /**
+ * The daemon commands' options that take a value. One of them last on the line has none: the
+ * full CLI says so, where the daemon would take the appended `--config` for it.
+ */
+export const VALUE_OPTIONS = new Set(['--strategy', '--wait', '--confirm', '--interval']);
+
+/**
  * The request a command line makes of the daemon, and the socket to send it to; undefined when
  * the full CLI must look at it (another command, help, `status --watch`, option spellings it
  * does not know for sure). The global options are found wherever they are, the last one of each
@@ -38,6 +44,7 @@ export function handOverRequest(argv: readonly string[], env: NodeJS.ProcessEnv,
     else if (!arg.startsWith('-') && command === undefined) command = arg;
   }
   if (command === undefined || !(DAEMON_COMMANDS as readonly string[]).includes(command)) return undefined;
+  if (VALUE_OPTIONS.has(argv.at(-1)!)) return undefined;
   if (command === 'status' && argv.includes('--watch')) return undefined;
   const dir = resolve(cwd, runDir || env.MWAN_RUN_DIR || HAND_OVER_DEFAULTS.runDir);
   return {
