@@ -144,11 +144,11 @@ describe('apply', () => {
     expect(existsSync(journalPath(r.runDir))).toBe(false);
   });
 
-  it('starts from the daemon\'s last read while no event came since, and throws it away before its first change', async () => {
+  it('starts from the daemon\'s last read while no event came since, and keeps what it left when it changed no rule or route', async () => {
     const r = router();
     const cache = new KernelCache();
     await r.apply(THREE(), { kernelCache: cache });
-    // The apply changed the kernel: what it read before is gone.
+    // The apply added rules and routes: what it read before is gone, and it keeps nothing.
     expect(cache.get()).toBeUndefined();
     // A drift check reads afresh and keeps that read.
     expect((await r.engine.drift({ configPath: THREE(), runDir: r.runDir, kernelCache: cache })).changes).toEqual([]);
@@ -157,6 +157,28 @@ describe('apply', () => {
     await r.apply(THREE(), { strategy: 'weighted', kernelCache: cache });
     // No read of the kernel before the swap: nft -f, then the listing of what it loaded.
     expect(r.runner.commandLines).toEqual(['nft -f -', 'nft list table inet mwan']);
+    expect(r.kernel.table).toContain('numgen random');
+    // Only the table changed: the listing after the swap, with the rules and routes as read, is kept.
+    expect(cache.get()?.table).toBe(r.kernel.table);
+    expect(cache.get()?.table).toContain('numgen random');
+    r.runner.calls.length = 0;
+    await r.apply(THREE(), { strategy: 'round-robin', kernelCache: cache });
+    expect(r.runner.commandLines).toEqual(['nft -f -', 'nft list table inet mwan']);
+    expect(r.kernel.table).toContain('numgen inc');
+  });
+
+  it('keeps nothing of an apply during which an event came', async () => {
+    const r = router();
+    const cache = new KernelCache();
+    await r.apply(THREE());
+    await r.engine.drift({ configPath: THREE(), runDir: r.runDir, kernelCache: cache });
+    // Another program's change, announced while the table is being loaded.
+    const load = r.engine['nft'].tryLoad.bind(r.engine['nft']);
+    r.engine['nft'].tryLoad = async (text: string) => {
+      cache.invalidate();
+      return load(text);
+    };
+    await r.apply(THREE(), { strategy: 'weighted', kernelCache: cache });
     expect(r.kernel.table).toContain('numgen random');
     expect(cache.get()).toBeUndefined();
   });

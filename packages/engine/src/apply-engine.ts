@@ -124,7 +124,7 @@ export class ApplyEngine {
       interfaces,
     }));
     const cache = request.kernelCache;
-    const read = () => (cache ? cache.read(() => this.readKernel()) : this.readKernel());
+    const read = () => (cache ? cache.read(() => this.readKernel(request.nftLoader)) : this.readKernel(request.nftLoader));
     kernel = cache?.get();
     let desired = await desire(previous, async () => (kernel ??= await read()).ip.interfaces);
     kernel ??= await this.step('snapshot', read);
@@ -134,12 +134,13 @@ export class ApplyEngine {
     }
 
     const lock = await this.step('lock', () => acquireLock(request.runDir, { waitSeconds: request.waitSeconds }));
+    const outcome = { kept: false };
     try {
       // Another apply may have finished while we waited: its marks are the ones to keep.
       const latest = await readState(request.runDir);
       const outOfDate = lock.waited || latest?.applied !== previous?.applied;
       // Afresh, not from the cache: the other holder's events may not have come yet.
-      if (outOfDate) kernel = await this.step('snapshot', () => this.readKernel());
+      if (outOfDate) kernel = await this.step('snapshot', () => this.readKernel(request.nftLoader));
       const view = kernel;
       if (request.repair && latest === null && view.table === null) {
         return {
@@ -151,17 +152,18 @@ export class ApplyEngine {
         previous = latest;
         desired = await desire(previous, async () => view.ip.interfaces);
       }
-      return await this.applyLocked(request, desired, previous, view);
+      return await this.applyLocked(request, desired, previous, view, outcome);
     } finally {
-      // A read made meanwhile (a drift check given up on) may have seen the apply half done.
-      request.kernelCache?.invalidate();
+      // A read made meanwhile (a drift check given up on) may have seen the apply half done;
+      // what the apply knows it left is kept instead.
+      if (!outcome.kept) request.kernelCache?.invalidate();
       await lock.release();
     }
   }
 
-  /** mwan's table and the routing side at once: three processes, started together. */
-  private async readKernel(): Promise<KernelView> {
-    const [table, ip] = await Promise.all([this.nft.current(), this.ip.state()]);
+  /** mwan's table and the routing side at once: three processes started together (two with the daemon's nft -i). */
+  private async readKernel(loader: NftLoader = this.nft): Promise<KernelView> {
+    const [table, ip] = await Promise.all([loader.current(), this.ip.state()]);
     return { table, ip };
   }
 
@@ -170,13 +172,14 @@ export class ApplyEngine {
    * table, rules, routes, sysctls) without the nft check, the lock or any write: the daemon's
    * drift check. Empty when the kernel is as the config and the links' interfaces want it.
    */
-  async drift(request: Pick<ApplyRequest, 'configPath' | 'configText' | 'strategy' | 'runDir' | 'active' | 'healthy' | 'kernelCache'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
+  async drift(request: Pick<ApplyRequest, 'configPath' | 'configText' | 'strategy' | 'runDir' | 'active' | 'healthy' | 'kernelCache' | 'nftLoader'>): Promise<{ changes: string[]; sysctls: SysctlSpec[] }> {
     // Another mwan in the middle of an apply or a down: what it has done so far is no drift. Its
     // own events, or the next check, look again once it is done.
     if ((await lockHolder(request.runDir)) !== undefined) return { changes: [], sysctls: [] };
     const previous = await readState(request.runDir);
     // Always afresh, a missed event included; kept for the next apply.
-    const kernel = await (request.kernelCache ? request.kernelCache.read(() => this.readKernel()) : this.readKernel());
+    const readKernel = () => this.readKernel(request.nftLoader);
+    const kernel = await (request.kernelCache ? request.kernelCache.read(readKernel) : readKernel());
     // No state and no table: `mwan down` ran. That is left alone until the next change or reload.
     if (previous === null && kernel.table === null) return { changes: [], sysctls: [] };
     const desired = await loadDesired(request.configPath, {
@@ -226,7 +229,7 @@ export class ApplyEngine {
     return { table, tableWithoutLive: table === null ? null : withoutLiveAdditions(table, processAlive), ip, sysctls };
   }
 
-  private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null, kernel: KernelView): Promise<ApplyReport> {
+  private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null, kernel: KernelView, outcome: { kept: boolean }): Promise<ApplyReport> {
     const journal = await readJournal(request.runDir);
     const notes = [
       ...(journal ? [`an earlier apply (pid ${journal.pid}, ${journal.started}) stopped during "${journal.step}"; repaired from the kernel's state`] : []),
@@ -260,7 +263,8 @@ export class ApplyEngine {
       if (work) await writeJournal(request.runDir, newJournal);
     };
     // From here the kernel is no longer as read.
-    request.kernelCache?.invalidate();
+    const generation = request.kernelCache?.invalidate();
+    const loader = request.nftLoader ?? this.nft;
     try {
       await enter('confirm', request.confirmSeconds !== undefined || plan.pendingConfirm !== null);
       pending = await this.recordForRevert(request, plan, notes);
@@ -271,7 +275,7 @@ export class ApplyEngine {
       await enter('nft', plan.reloadNft);
       if (plan.reloadNft) {
         progress.nftLoaded = true;
-        const refused = await (request.nftLoader ?? this.nft).tryLoad(desired.rendered.nft + (await this.stickySources(desired)));
+        const refused = await loader.tryLoad(desired.rendered.nft + (await this.stickySources(desired)));
         if (refused !== undefined) {
           // Nothing of a refused transaction is loaded.
           progress.nftLoaded = false;
@@ -279,7 +283,7 @@ export class ApplyEngine {
           throw runtimeError(`${loadChecks ? 'nft rejected the ruleset' : 'nft -f failed'}:\n${refused}`);
         }
         request.onSwapped?.();
-        listed = await this.nft.current();
+        listed = await loader.current();
       }
       await enter('stale rules', plan.ip.rules.remove.length > 0);
       await this.ip.ipAll(plan.ip.rules.remove.map((r) => r.del));
@@ -312,6 +316,10 @@ export class ApplyEngine {
       throw failure(current, error, rollbackProblems);
     }
     await removeJournal(request.runDir);
+    // The kernel as this apply left it, when it knows: its table as listed after the swap, and
+    // rules and routes as read (it changed none). Its own events say nothing new then.
+    const ipChanged = [plan.ip.routes.replace, plan.ip.rules.add, plan.ip.rules.remove, plan.ip.routes.remove].some((changes) => changes.length > 0);
+    if (request.kernelCache && generation !== undefined && !ipChanged) outcome.kept = request.kernelCache.keep({ table: listed, ip: kernel.ip }, generation);
     const confirm = pending ? { deadline: pending.deadline, seconds: pending.seconds } : undefined;
     return this.report(desired, plan, actions, { dryRun: false, conntrackDeleted, notes, repaired: journal !== null, confirm });
   }

@@ -73,4 +73,31 @@ describe('KernelCache, reads under way', () => {
     expect((await fourth).table).toBe('h');
     expect(cache.get()?.table).toBe('h');
   });
+
+  it('keeps a view its caller left only while nothing was heard since its invalidate, and then no read under way', async () => {
+    const cache = new KernelCache();
+    const generation = cache.invalidate();
+    expect(cache.keep(view('mine'), generation)).toBe(true);
+    expect(cache.get()?.table).toBe('mine');
+    // Heard meanwhile: not kept.
+    const next = cache.invalidate();
+    cache.invalidate();
+    expect(cache.keep(view('late'), next)).toBe(false);
+    expect(cache.get()).toBeUndefined();
+    // A read started before the keep (it may have seen the write half done) does not replace it.
+    let finish: (v: KernelView) => void = () => {};
+    const reading = cache.read(() => new Promise<KernelView>((resolve) => (finish = resolve)));
+    expect(cache.keep(view('written'), cache.invalidate())).toBe(true);
+    finish(view('half'));
+    await reading;
+    expect(cache.get()?.table).toBe('written');
+  });
+
+  it('keeps nothing while a monitor is down', () => {
+    let listening = false;
+    const cache = new KernelCache(() => listening);
+    expect(cache.keep(view('x'), cache.invalidate())).toBe(false);
+    listening = true;
+    expect(cache.get()).toBeUndefined();
+  });
 });

@@ -23,10 +23,27 @@ export class KernelCache {
 
   constructor(private readonly listening: () => boolean = () => true) {}
 
-  /** Something may have changed (an event, a monitor that stopped or started again, a write). */
-  invalidate(): void {
+  /**
+   * Something may have changed (an event, a monitor that stopped or started again, a write).
+   * Returns the generation from now on: `keep` with it stores a view only if nothing else was
+   * heard meanwhile.
+   */
+  invalidate(): number {
     this.generation += 1;
     this.kept = undefined;
+    return this.generation;
+  }
+
+  /**
+   * Keeps a view the caller knows the kernel to be in: what its own write left, as an apply
+   * knows it. Only while nothing was heard since `generation` (from `invalidate`) and the
+   * monitors run; a read under way meanwhile may have seen the write half done, and is not kept.
+   */
+  keep(view: KernelView, generation: number): boolean {
+    if (generation !== this.generation || !this.listening()) return false;
+    this.generation += 1;
+    this.kept = { view, generation: this.generation };
+    return true;
   }
 
   /** The kept view, when no event has come since it was read and the monitors are running. */

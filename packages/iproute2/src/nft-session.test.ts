@@ -139,6 +139,66 @@ describe('NftSession', () => {
     await expect(b).resolves.toBeUndefined();
   });
 
+  describe('current', () => {
+    /** The listing request's two lines: the list command and the marker. */
+    async function listRequest(s: ReturnType<typeof session>, n: number): Promise<string> {
+      const deadline = Date.now() + 5000;
+      while ((s.spawner.processes[0]?.written.length ?? 0) < n && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      const [command, marker] = (s.spawner.processes[0]?.written[n - 1] ?? '').trimEnd().split('\n');
+      expect(command).toBe('list table inet mwan');
+      return marker;
+    }
+    const TABLE = ['table inet mwan {', '\tchain lan {', '\t\tmeta mark set 0x1', '\t}', '}'];
+
+    it('lists the table in the same nft, whichever of stdout and the marker on stderr comes first', async () => {
+      const s = session();
+      const first = s.nft.current();
+      const marker = await listRequest(s, 1);
+      s.spawner.processes[0].print(...TABLE);
+      s.spawner.processes[0].printError(...markerError(marker));
+      await expect(first).resolves.toBe(TABLE.join('\n'));
+
+      const second = s.nft.current();
+      const marker2 = await listRequest(s, 2);
+      s.spawner.processes[0].printError(...markerError(marker2));
+      s.spawner.processes[0].print(...TABLE.slice(0, 3));
+      // Not answered before the table's closing brace.
+      let settled = false;
+      void second.then(() => (settled = true));
+      for (let i = 0; i < 5; i++) await flush();
+      expect(settled).toBe(false);
+      s.spawner.processes[0].print(...TABLE.slice(3));
+      await expect(second).resolves.toBe(TABLE.join('\n'));
+      expect(s.spawner.processes).toHaveLength(1);
+    });
+
+    it('gives null for a table that does not exist, and fails on any other error', async () => {
+      const s = session();
+      const absent = s.nft.current();
+      const marker = await listRequest(s, 1);
+      s.spawner.processes[0].printError('Error: No such file or directory', 'list table inet mwan', '                ^^^^', ...markerError(marker));
+      await expect(absent).resolves.toBeNull();
+      const failed = s.nft.current();
+      const marker2 = await listRequest(s, 2);
+      s.spawner.processes[0].printError('Error: Operation not permitted', ...markerError(marker2));
+      await expect(failed).rejects.toMatchObject({ problems: [expect.stringContaining('Operation not permitted')] });
+    });
+
+    it('takes no stdout as a load\'s answer, and a listing\'s lines only while it is asked for', async () => {
+      const s = session();
+      const load = s.nft.tryLoad('a\n');
+      const marker = await request(() => s.spawner.processes[0], 1);
+      s.spawner.processes[0].print('}', 'stray');
+      s.spawner.processes[0].printError(...markerError(marker));
+      await expect(load).resolves.toBeUndefined();
+      const list = s.nft.current();
+      const marker2 = await listRequest(s, 2);
+      s.spawner.processes[0].print(...TABLE);
+      s.spawner.processes[0].printError(...markerError(marker2));
+      await expect(list).resolves.toBe(TABLE.join('\n'));
+    });
+  });
+
   it('refuses a script path nft could not quote, and loads nothing once closed', async () => {
     expect(() => new NftSession(new FakeSpawner(), '/run/a"b/x.nft')).toThrow(/without quotes, backslashes or wildcards/);
     expect(() => new NftSession(new FakeSpawner(), '/run/mwan*/x.nft')).toThrow(/wildcards/);

@@ -6,6 +6,8 @@ import type { Spawned, Spawner } from './spawner.js';
 export interface NftLoader {
   /** undefined when loaded; nft's words when it refused the ruleset (then nothing changed). */
   tryLoad(text: string): Promise<string | undefined>;
+  /** mwan's table as nft lists it, or null when it does not exist. */
+  current(): Promise<string | null>;
 }
 
 /** How long a load may take before the session is given up (and started again for the next one). */
@@ -13,10 +15,21 @@ export const NFT_SESSION_TIMEOUT_MS = 10_000;
 
 interface Pending {
   marker: string;
+  /** What nft printed on stderr before the marker's error. */
   lines: string[];
-  resolve(said: string | undefined): void;
+  /** A listing asked for: what came on stdout so far. */
+  listing?: string[];
+  /** stderr said all it had to (the marker came); a listing may still be on its way on stdout. */
+  said?: string;
+  resolve(answer: Answer): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/** nft's words before the marker, and for a listing what it printed. */
+interface Answer {
+  said: string;
+  listing?: string;
 }
 
 /**
@@ -49,9 +62,29 @@ export class NftSession implements NftLoader {
   }
 
   tryLoad(text: string): Promise<string | undefined> {
-    const load = this.queue.then(() => this.load(text));
-    this.queue = load.catch(() => undefined);
-    return load;
+    return this.queued(async () => {
+      await writeFile(this.scriptPath, text, { mode: 0o600 });
+      try {
+        const { said } = await this.ask(`include "${this.scriptPath}"`, 'load', false);
+        return /\bError\b/.test(said) ? said : undefined;
+      } finally {
+        await rm(this.scriptPath, { force: true });
+      }
+    });
+  }
+
+  /**
+   * `list table inet mwan` in the same process: what `nft list table` prints, without starting
+   * one. The listing comes on stdout, and ends with the table's closing brace; the marker after
+   * it, on stderr, may come first.
+   */
+  current(): Promise<string | null> {
+    return this.queued(async () => {
+      const { said, listing } = await this.ask(`list table ${NFT_FAMILY} ${NFT_TABLE}`, 'list', true);
+      if (/No such file or directory/.test(said)) return null;
+      if (/\bError\b/.test(said)) throw runtimeError(`nft list table ${NFT_FAMILY} ${NFT_TABLE} failed: ${said}`);
+      return listing ?? '';
+    });
   }
 
   /** Ends the process; a load after this fails. */
@@ -60,41 +93,48 @@ export class NftSession implements NftLoader {
     this.process?.kill();
   }
 
-  private async load(text: string): Promise<string | undefined> {
-    if (this.closed) throw runtimeError('nft -i: the session is closed');
-    await writeFile(this.scriptPath, text, { mode: 0o600 });
-    try {
+  private queued<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
       if (this.closed) throw runtimeError('nft -i: the session is closed');
-      return await new Promise<string | undefined>((resolve, reject) => {
-        const process = this.process ?? this.start();
-        const marker = `list set ${NFT_FAMILY} ${NFT_TABLE} mwan-loaded-${++this.loads}`;
-        const timer = setTimeout(() => {
-          this.failPending(`nft -i gave no answer within ${this.timeoutMs} ms: whether the table was loaded is not known`);
-          // What it still says or how it ends is no longer heard: the next load starts another.
-          if (this.process === process) this.process = undefined;
-          process.kill();
-        }, this.timeoutMs);
-        this.pending = { marker, lines: [], resolve, reject, timer };
-        if (!process.write(`include "${this.scriptPath}"\n${marker}\n`)) this.failPending('nft -i takes no input: nothing was loaded');
-      });
-    } finally {
-      await rm(this.scriptPath, { force: true });
-    }
+      return work();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One command and the marker after it; `what` names it in the messages of a session that failed. */
+  private ask(command: string, what: 'load' | 'list', listing: boolean): Promise<Answer> {
+    if (this.closed) return Promise.reject(runtimeError('nft -i: the session is closed'));
+    return new Promise<Answer>((resolve, reject) => {
+      const process = this.process ?? this.start();
+      const marker = `list set ${NFT_FAMILY} ${NFT_TABLE} mwan-loaded-${++this.loads}`;
+      const unknown = what === 'load' ? 'whether the table was loaded is not known' : 'no listing';
+      const timer = setTimeout(() => {
+        this.failPending(`nft -i gave no answer within ${this.timeoutMs} ms: ${unknown}`);
+        // What it still says or how it ends is no longer heard: the next request starts another.
+        if (this.process === process) this.process = undefined;
+        process.kill();
+      }, this.timeoutMs);
+      this.pending = { marker, lines: [], ...(listing ? { listing: [] } : {}), resolve, reject, timer };
+      if (!process.write(`${command}\n${marker}\n`)) this.failPending(`nft -i takes no input: ${what === 'load' ? 'nothing was loaded' : 'no listing'}`);
+    });
   }
 
   private start(): Spawned {
     this.caretDue = false;
     const process = this.spawner.spawn('nft', ['-i'], {
-      // Errors, the marker's among them, come on stderr; stdout (a listing, a prompt) says nothing
-      // about a load, and its order against stderr is not kept across the two pipes.
+      // Errors, the marker's among them, come on stderr; stdout has the listings asked for, and
+      // its order against stderr is not kept across the two pipes.
       line: (stream, text) => {
-        if (stream === 'stderr' && this.process === process) this.heard(text);
+        if (this.process !== process) return;
+        if (stream === 'stderr') this.heard(text);
+        else this.listed(text);
       },
       exit: (end) => {
         if (this.process !== process) return;
         this.process = undefined;
         const how = end.exitCode !== undefined ? `exit ${end.exitCode}` : end.signal ?? end.error ?? 'ended';
-        this.failPending(`nft -i ended (${how}) during a load: whether the table was loaded is not known`);
+        this.failPending(`nft -i ended (${how}) during a ${this.pending?.listing ? 'listing' : 'load: whether the table was loaded is not known'}`);
       },
     }, { input: true });
     this.process = process;
@@ -108,17 +148,37 @@ export class NftSession implements NftLoader {
     }
     this.caretDue = false;
     const pending = this.pending;
-    if (!pending) return;
+    if (!pending || pending.said !== undefined) return;
     if (text !== pending.marker) {
       pending.lines.push(text);
       return;
     }
     // The marker's own error ("Error: No such file or directory") is the line before its echo.
     const lines = pending.lines.at(-1)?.startsWith('Error') ? pending.lines.slice(0, -1) : pending.lines;
-    const said = lines.join('\n').trimEnd();
+    pending.said = lines.join('\n').trimEnd();
     this.caretDue = true;
+    this.answer();
+  }
+
+  /** A line on stdout: part of the listing asked for, if one is. */
+  private listed(text: string): void {
+    const pending = this.pending;
+    if (!pending?.listing || pending.listing.at(-1) === '}') return;
+    pending.listing.push(text);
+    this.answer();
+  }
+
+  /**
+   * Settles the request once everything is in: stderr's words, and for a listing of a table
+   * that exists (no error) its last line, the table's own closing brace.
+   */
+  private answer(): void {
+    const pending = this.pending;
+    if (!pending || pending.said === undefined) return;
+    const listing = pending.listing;
+    if (listing && !/\bError\b/.test(pending.said) && listing.at(-1) !== '}') return;
     this.settle();
-    pending.resolve(/\bError\b/.test(said) ? said : undefined);
+    pending.resolve({ said: pending.said, ...(listing ? { listing: listing.join('\n') } : {}) });
   }
 
   private failPending(message: string): void {
