@@ -74,6 +74,21 @@ describe('apply --confirm', () => {
     expect(r.runner.commandLines.filter((l) => l.startsWith('conntrack -D')).slice(-1)).toEqual(['conntrack -D -m 9/255']);
   });
 
+  it('tells the daemon the router is back while the revert still holds the lock', async () => {
+    const r = router();
+    await r.apply(THREE());
+    const before = await r.snapshot();
+    await r.apply(CHANGED(), { confirmSeconds: 60 });
+    const { token } = (await readPendingConfirm(r.runDir))!;
+    const seen: Array<{ locked: boolean; back: boolean }> = [];
+    const result = await r.confirmEngine.runTimer(r.runDir, token, {
+      now: () => Date.now() + 86_400_000, lockWaitSeconds: 0,
+      onReverted: () => void seen.push({ locked: existsSync(lockPath(r.runDir)), back: r.kernel.table === before.table && JSON.stringify(r.kernel.rules) === JSON.stringify(before.rules) }),
+    });
+    expect(result.outcome).toBe('reverted');
+    expect(seen).toEqual([{ locked: true, back: true }]);
+  });
+
   it('reverts to no mwan at all when there was none before', async () => {
     const r = router();
     const before = await r.snapshot();

@@ -33,6 +33,12 @@ export interface TimerOptions {
   monotonic?: () => number;
   /** Waits `ms` of monotonic time. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Called once a revert has put the router back, before it releases the lock: the daemon takes
+   * the config from before as its own there, so no check made after the lock is free sees the
+   * revert as drift from the change it undid.
+   */
+  onReverted?: () => void;
 }
 
 export type TimerOutcome = { outcome: 'confirmed' } | { outcome: 'reverted'; report: RevertReport };
@@ -83,7 +89,7 @@ export class ConfirmEngine {
       if (anchored?.deadline !== pending.deadline) anchored = { deadline: pending.deadline, at: monotonic() + Date.parse(pending.deadline) - now() };
       const left = anchored.at - monotonic();
       if (left <= 0) {
-        const report = await this.revert(runDir, token, options.lockWaitSeconds ?? 60);
+        const report = await this.revert(runDir, token, options.lockWaitSeconds ?? 60, options.onReverted);
         return report ? { outcome: 'reverted', report } : { outcome: 'confirmed' };
       }
       await sleep(Math.min(pollMs, left));
@@ -95,7 +101,7 @@ export class ConfirmEngine {
    * (rule order included), the sysctls written since and state.json; deletes the connections of
    * marks that change meaning. Returns null when the change was confirmed meanwhile.
    */
-  async revert(runDir: string, token: string, waitSeconds: number): Promise<RevertReport | null> {
+  async revert(runDir: string, token: string, waitSeconds: number, onReverted?: () => void): Promise<RevertReport | null> {
     const lock = await acquireLock(runDir, { waitSeconds });
     try {
       const pending = await readPendingConfirm(runDir);
@@ -114,6 +120,7 @@ export class ConfirmEngine {
         await removeJournal(runDir);
       }
       await removePendingConfirm(runDir);
+      onReverted?.();
       return { deadline: pending.deadline, conntrackDeleted, problems };
     } finally {
       await lock.release();

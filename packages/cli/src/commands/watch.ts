@@ -209,6 +209,12 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       kernelCache.invalidate();
       return downEngine.down(downRequest);
     }),
+    reverted: () => {
+      // Before the revert's lock is released: a drift check after it compares with the config
+      // from before, and does not repair the revert away.
+      kernelCache.invalidate();
+      if (beforeConfirm) current = beforeConfirm;
+    },
     confirmEnded: async (outcome: TimerOutcome) => {
       const back = beforeConfirm;
       beforeConfirm = undefined;

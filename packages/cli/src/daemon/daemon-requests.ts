@@ -15,6 +15,8 @@ export interface DaemonHooks {
   active(): readonly string[] | undefined;
   /** `mwan down`: carried out, then the daemon hands off until the next apply or SIGHUP. */
   down(request: DownRequest, engine: DownEngine): Promise<DownReport>;
+  /** The revert timer of an `apply --confirm` has put the router back; called under the revert's lock. */
+  reverted(): void;
   /** The revert timer of an `apply --confirm` ran out or was confirmed. */
   confirmEnded(outcome: TimerOutcome): Promise<void>;
   log(line: string): void;
@@ -30,7 +32,7 @@ export function daemonContainer(parent: DependencyContainer, hooks: DaemonHooks)
   const confirm = parent.resolve(ConfirmEngine);
   const timer: RevertTimer = {
     start: (runDir, token) => {
-      void confirm.runTimer(runDir, token).then(
+      void confirm.runTimer(runDir, token, { onReverted: () => hooks.reverted() }).then(
         (outcome) => hooks.confirmEnded(outcome),
         (error: unknown) => hooks.log(`confirm: the revert timer failed: ${(error as Error).message}`),
       );
