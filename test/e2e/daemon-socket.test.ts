@@ -75,7 +75,7 @@ describe('mwan watch is the one writer: commands through its socket', () => {
     const manual = await lab.mwanOk(['apply', '--config', config]);
     // The same lines as an apply of its own, from the daemon.
     expect(manual.stdout).toMatch(/^applied 2 links with strategy round-robin: isp1 \(mark 0x1, table 1001\), isp2 \(mark 0x2, table 1002\)\n {2}(nothing to change|\d+ changes?); /);
-    await w.waitFor(/^apply: .* applied for mwan apply \(active links isp1\): (table swapped in \d+ ms|table unchanged), done in \d+ ms$/, 2000, after);
+    await w.waitFor(/^apply: .* applied for mwan apply \(active links isp1; strategy [a-z0-9-]+\): (table swapped in \d+ ms|table unchanged), done in \d+ ms$/, 2000, after);
     // The balancing rule picks isp1 alone, and every new connection leaves by it.
     expect(await table()).not.toMatch(/goto pick_isp2 comment "mwan: strategy/);
     expect(await splitOfNew(lab, server, 20)).toEqual({ isp1: 20, isp2: 0 });

@@ -56,7 +56,7 @@ describe('watch log lines (--log-format json)', () => {
 
     // A manual apply goes through the daemon, which applies it and says so.
     await lab.mwanOk(['apply', '--config', config, '--strategy', 'round-robin']);
-    expect(await waitFor('client apply', (e) => e.event === 'client-apply')).toMatchObject({ config, message: expect.stringMatching(/^apply: .* applied for mwan apply \(active links isp1, isp2\): (table swapped in \d+ ms|table unchanged), done in \d+ ms$/), active: ['isp1', 'isp2'], durationMs: expect.any(Number) });
+    expect(await waitFor('client apply', (e) => e.event === 'client-apply')).toMatchObject({ config, message: expect.stringMatching(/^apply: .* applied for mwan apply \(active links isp1, isp2; strategy [a-z0-9-]+\): (table swapped in \d+ ms|table unchanged), done in \d+ ms$/), active: ['isp1', 'isp2'], durationMs: expect.any(Number) });
     watch.signal('SIGTERM');
     expect(await watch.exited).toBe(0);
     await waitFor('stop', (e) => e.event === 'message' && e.message === 'SIGTERM: stopping; the ruleset stays as it is', 2000);

@@ -70,8 +70,8 @@ Transfer/sec:      2.43MB`;
 
   it("reads the daemon's own reload times from watch's log lines, from a moment on", () => {
     const lines = [
-      { at: 1, text: 'SIGHUP: reloaded /tmp/x/mwan.json (2 links): table swapped in 12 ms, done in 30 ms' },
-      { at: 2, text: 'apply: /tmp/x/mwan.json applied for mwan apply (active links isp1, isp2): table swapped in 18 ms, done in 40 ms' },
+      { at: 1, text: 'SIGHUP: reloaded /tmp/x/mwan.json (2 links, strategy weighted): table swapped in 12 ms, done in 30 ms' },
+      { at: 2, text: 'apply: /tmp/x/mwan.json applied for mwan apply (active links isp1, isp2; strategy weighted): table swapped in 18 ms, done in 40 ms' },
       { at: 3, text: 'applied active links isp1, isp2 in 9 ms' },
       { at: 4, text: 'SIGHUP: config not reloaded, the running one is kept: links[0].name: …' },
       { at: 5, text: 'SIGHUP: reloaded /tmp/x/mwan.json (64 links): table swapped in 85 ms, done in 120 ms' },

@@ -215,7 +215,7 @@ describe('mwan watch', () => {
     expect(manual).toBe(0);
     expect(manualOut).toMatch(/^applied 3 links with strategy weighted: isp1 \(mark 0x1, table 1001\), isp2 \(mark 0x2, table 1002\), backup \(mark 0x3, table 1003\)\n/);
     expect(w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input).toBe(w.expectedNft(['isp1']));
-    expect(w.out()).toContain(`apply: ${w.config} applied for mwan apply (active links isp1): table unchanged, done in `);
+    expect(w.out()).toContain(`apply: ${w.config} applied for mwan apply (active links isp1; strategy weighted): table unchanged, done in `);
     await w.clock.advance(1000);
     expect(w.out()).not.toContain('the ruleset was applied by another mwan command');
 
@@ -240,7 +240,7 @@ describe('mwan watch', () => {
     w.signals.emit('SIGHUP');
     await until('reload', () => w.out().includes('SIGHUP: reloaded '));
     // Timed to the new table in place, then to the end of the apply.
-    expect(w.out()).toMatch(new RegExp(`SIGHUP: reloaded ${w.config} \\(3 links\\): table swapped in \\d+ ms, done in \\d+ ms\n`));
+    expect(w.out()).toMatch(new RegExp(`SIGHUP: reloaded ${w.config} \\(3 links, strategy round-robin\\): table swapped in \\d+ ms, done in \\d+ ms\n`));
     expect(w.runner.calls.filter((c) => c.line === 'nft -f -')).toHaveLength(2);
     expect(w.runner.calls.filter((c) => c.line === 'nft -f -').at(-1)?.input).toContain('mwan: strategy round-robin');
 

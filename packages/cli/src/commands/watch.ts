@@ -95,6 +95,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
   const onSwapped = () => {
     swappedAt = performance.now();
   };
+  /** The strategy of the last apply that finished: reload lines name it. */
+  let appliedStrategy: string | undefined;
+  // Read through a call: set by the apply a reload awaits, which narrowing does not see.
+  const lastStrategy = (): string | undefined => appliedStrategy;
   const events = optional(container, KERNEL_EVENTS) ?? new KernelMonitors();
   // The last read of the kernel, until an event says it changed: a reload then reads nothing.
   const kernelCache = new KernelCache(() => events.listening());
@@ -112,6 +116,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
         configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, waitSeconds: request.waitSeconds, active, onSwapped, kernelCache, ...loading,
         ...(options?.repair ? { repair: true } : {}), ...(options?.healthy ? { healthy: options.healthy } : {}),
       });
+      appliedStrategy = report.strategy;
       // The first note of a repaired apply says what it repaired.
       const repair: FailoverEvent | undefined = report.repaired ? { event: 'repair', reason: 'interrupted-apply', active: [...active] } : undefined;
       report.notes.forEach((note, i) => log(note, i === 0 ? repair : undefined));
@@ -125,7 +130,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       return state !== null && ours !== undefined && state.applied !== ours;
     },
     drift: async (active, healthy) => {
-      const found = await engine.drift({ configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, active, kernelCache, ...(healthy ? { healthy } : {}) });
+      const found = await engine.drift({ configPath: current.path, configText: current.text, strategy: current.strategy, runDir: request.runDir, active, kernelCache, ...loading, ...(healthy ? { healthy } : {}) });
       wantedSysctls = found.sysctls;
       return found.changes;
     },
@@ -170,9 +175,11 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       // The sysctls the old config wanted: the next full check finds the new config's.
       wantedSysctls = undefined;
       swappedAt = undefined;
+      appliedStrategy = undefined;
       await failover.reload(links, next.path, options);
       const timing = reloadTiming(received, swappedAt);
-      log(`SIGHUP: reloaded ${next.path} (${links.length} link${links.length === 1 ? '' : 's'}): ${timing.text}`, { event: 'reload', config: next.path, links: links.length, ...timing.fields });
+      const strategy = lastStrategy();
+      log(`SIGHUP: reloaded ${next.path} (${links.length} link${links.length === 1 ? '' : 's'}${strategy ? `, strategy ${strategy}` : ''}): ${timing.text}`, { event: 'reload', config: next.path, links: links.length, ...(strategy ? { strategy } : {}), ...timing.fields });
     });
   };
 
@@ -193,6 +200,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
           ...(applyRequest.confirmSeconds !== undefined ? { heldBefore: beforeConfirm ?? before } : {}),
         });
         ours = (await readState(request.runDir))?.applied;
+        appliedStrategy = applied.strategy;
         current = next;
         wantedSysctls = undefined;
         return applied;
@@ -202,7 +210,7 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       else beforeConfirm = undefined;
       const timing = reloadTiming(received, swappedAt);
       const active = report.links.filter((l) => failover.status.applied?.includes(l.name)).map((l) => l.name);
-      log(`apply: ${next.path} applied for mwan apply (active links ${active.join(', ')}): ${timing.text}`, { event: 'client-apply', config: next.path, active, ...timing.fields, ...(applyRequest.confirmSeconds !== undefined ? { confirmSeconds: applyRequest.confirmSeconds } : {}) });
+      log(`apply: ${next.path} applied for mwan apply (active links ${active.join(', ')}; strategy ${report.strategy}): ${timing.text}`, { event: 'client-apply', config: next.path, active, strategy: report.strategy, ...timing.fields, ...(applyRequest.confirmSeconds !== undefined ? { confirmSeconds: applyRequest.confirmSeconds } : {}) });
       return report;
     },
     down: (downRequest, downEngine) => failover.pauseAfter(() => {
@@ -245,7 +253,9 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     }
     // Netlink events only say "look again": the drift check reads the kernel afresh. The
     // monitors are subscribed before the first apply, so no change after it goes unheard.
-    await events.start(() => {
+    await events.start((change) => {
+      // The daemon's own nft -i: the apply that wrote knows what it left (and kept it).
+      if (change?.by !== undefined && change.by === nftLoader?.pid) return;
       kernelCache.invalidate();
       burst.heard();
     }, (message) => {

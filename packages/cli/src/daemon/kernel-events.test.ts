@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { subscribedIn } from './kernel-events.js';
+import { NftTransactions, subscribedIn } from './kernel-events.js';
 
 // /proc/net/netlink with an `ip monitor` (pid 32467, route groups) and an `nft monitor` (pid
 // 32468, NFNLGRP_NFTABLES), and a socket of pid 32469 with no group yet.
@@ -21,5 +21,40 @@ describe('subscribedIn', () => {
     expect(subscribedIn(TABLE, 3246)).toBe(false);
     expect(subscribedIn(TABLE, 12)).toBe(false);
     expect(subscribedIn('', 32467)).toBe(false);
+  });
+});
+
+describe('NftTransactions', () => {
+  const feed = (lines: readonly string[]) => {
+    const t = new NftTransactions();
+    return lines.map((line) => t.line(line)).filter((change) => change !== undefined);
+  };
+
+  it('names the process of each transaction that changed a table, chain, set or rule, once, at its end', () => {
+    expect(feed([
+      'delete rule inet mwan lan handle 4',
+      'delete table inet mwan',
+      'add table inet mwan',
+      'add chain inet mwan lan { type filter hook prerouting priority mangle; policy accept; }',
+      '# new generation 7 by process 4242 (nft)',
+      'add rule ip filter input counter packets 0 bytes 0',
+      '# new generation 8 by process 99 (iptables-nft)',
+    ])).toEqual([{ by: 4242 }, { by: 99 }]);
+  });
+
+  it('ignores transactions of set elements alone, but not elements with anything else', () => {
+    expect(feed([
+      'add element inet fw bans { 192.0.2.1 }',
+      'delete element inet fw bans { 192.0.2.2 }',
+      '# new generation 3 by process 10 (fail2ban)',
+      'add element inet fw bans { 192.0.2.3 }',
+      'flush set inet fw bans',
+      '# new generation 4 by process 10 (fail2ban)',
+    ])).toEqual([{ by: 10 }]);
+  });
+
+  it('takes a generation line without a process as a change by someone unknown, and a bare one as nothing', () => {
+    expect(feed(['delete table ip nat', '# new generation 5'])).toEqual([{}]);
+    expect(feed(['# new generation 6 by process 1 (nft)', ''])).toEqual([]);
   });
 });

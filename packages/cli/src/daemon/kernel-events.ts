@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { InjectionToken } from 'tsyringe';
 
@@ -8,10 +9,15 @@ import type { InjectionToken } from 'tsyringe';
  */
 export interface KernelEvents {
   /** Resolves once every monitor listens (or could not be seen to within a few seconds). */
-  start(onChange: () => void, onError: (message: string) => void): Promise<void>;
+  start(onChange: (change?: KernelChange) => void, onError: (message: string) => void): Promise<void>;
   stop(): Promise<void>;
   /** Every monitor is running and subscribed: no change goes unannounced (the daemon keeps its last read only then). */
   listening(): boolean;
+}
+
+/** What is known of a change: for an nft transaction, the process that made it. */
+export interface KernelChange {
+  by?: number;
 }
 
 export const KERNEL_EVENTS: InjectionToken<KernelEvents> = Symbol.for('mwan.KernelEvents');
@@ -21,14 +27,32 @@ type Monitor = ResultPromise<{ stdout: 'pipe'; stderr: 'pipe'; reject: false; bu
 /** The monitors, each started again if it ends while the daemon runs. */
 const MONITORS: readonly (readonly [string, readonly string[]])[] = [
   ['ip', ['monitor', 'link', 'address', 'route', 'rule']],
-  // Tables and rules of any family (another program emptying the whole ruleset, `systemctl
-  // reload nftables`); not set elements (ban lists change all day) nor traces.
-  ['nft', ['monitor', 'rules']],
-  ['nft', ['monitor', 'tables']],
-  // Not `nft monitor chains`: a swap of a 64-link table is some 260 lines more of it, and a
-  // SIGHUP on 64 links took a median 115 ms with it against 96.5 without (10 each). A chain
-  // changed without a rule (its policy) is found by the periodic check.
+  // Every table, chain, set and rule of any family (another program emptying the whole ruleset,
+  // `systemctl reload nftables`), each transaction ended by the line that names its process.
+  ['nft', ['monitor']],
 ];
+
+/**
+ * `nft monitor`'s lines, one transaction at a time: its changes, then
+ * `# new generation N by process PID (name)`. A transaction that only added or deleted set
+ * elements (ban lists change all day) is no change to mwan.
+ */
+export class NftTransactions {
+  private changed = false;
+
+  /** One line; the transaction it ended, when that changed more than set elements. */
+  line(text: string): KernelChange | undefined {
+    const end = /^# new generation \d+(?: by process (\d+))?/.exec(text);
+    if (end) {
+      const changed = this.changed;
+      this.changed = false;
+      if (!changed) return undefined;
+      return end[1] === undefined ? {} : { by: Number(end[1]) };
+    }
+    if (text.trim() !== '' && !/^(add|delete) element /.test(text)) this.changed = true;
+    return undefined;
+  }
+}
 
 /**
  * How long a monitor may take to subscribe. One not seen to within it still announces what it
@@ -49,7 +73,7 @@ export function subscribedIn(procNetNetlink: string, pid: number): boolean {
   });
 }
 
-/** `ip monitor link address route rule`, and `nft monitor` of rules and tables. */
+/** `ip monitor link address route rule`, and `nft monitor`. */
 export class KernelMonitors implements KernelEvents {
   private readonly children = new Set<Monitor>();
   private readonly subscribed = new Set<Monitor>();
@@ -59,15 +83,21 @@ export class KernelMonitors implements KernelEvents {
     return !this.stopped && this.subscribed.size === MONITORS.length;
   }
 
-  async start(onChange: () => void, onError: (message: string) => void): Promise<void> {
+  async start(onChange: (change?: KernelChange) => void, onError: (message: string) => void): Promise<void> {
     await Promise.all(MONITORS.map(([file, args]) => this.run(file, args, onChange, onError)));
   }
 
-  private async run(file: string, args: readonly string[], onChange: () => void, onError: (message: string) => void, again = false): Promise<void> {
+  private async run(file: string, args: readonly string[], onChange: (change?: KernelChange) => void, onError: (message: string) => void, again = false): Promise<void> {
     if (this.stopped) return;
     const child = execa(file, args, { stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
     this.children.add(child);
-    child.stdout.on('data', () => onChange());
+    if (file === 'nft') {
+      const transactions = new NftTransactions();
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (text) => {
+        const change = transactions.line(text);
+        if (change) onChange(change);
+      });
+    } else child.stdout.on('data', () => onChange());
     // What a monitor says on stderr is about events it lost (`ip monitor`: no buffer space).
     child.stderr.on('data', () => onChange());
     void child.then((result) => {
