@@ -9,6 +9,8 @@ need_apt=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 have nft || need_apt+=(nftables)
 have ip || need_apt+=(iproute2)
+# `npm run build` compiles mwan-front, the native `mwan` that hands a command line to a running daemon.
+have cc || need_apt+=(gcc libc6-dev)
 have conntrack || need_apt+=(conntrack)
 have iptables-legacy || need_apt+=(iptables)
 have ping || need_apt+=(iputils-ping)

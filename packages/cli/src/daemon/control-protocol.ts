@@ -11,12 +11,20 @@ export interface ControlRequest {
   /** The subcommand the command line runs: the daemon refuses any but its own. */
   command: string;
   argv: string[];
+  /**
+   * Sent by `mwan-front` (the small native `mwan`), which leaves all parsing to the daemon:
+   * `argv` is the command line as typed, with the front's working directory and MWAN_RUN_DIR.
+   * The daemon takes it as the node CLI's hand-over would, or answers `fallback`.
+   */
+  front?: { cwd: string; runDir: string | null };
 }
 
 export interface ControlAnswer {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** To `mwan-front` only: this daemon does not carry out that command line; nothing was run. */
+  fallback?: true;
 }
 
 /** Connects to the socket; fails with the connect's own error (`code` ENOENT, ECONNREFUSED, EACCES …). */

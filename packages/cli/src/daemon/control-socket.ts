@@ -1,9 +1,10 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { runtimeError } from '@mwan/core';
 import { ensureDir } from '@mwan/engine';
 import { connectControl, exchange, type ControlAnswer, type ControlRequest } from './control-protocol.js';
+import { handOverRequest } from './hand-over.js';
 
 /**
  * The daemon's control socket: one JSON line asks (a command line), one JSON line answers (what
@@ -27,7 +28,7 @@ export interface ControlServer {
 export async function startControlServer(path: string, handle: (request: ControlRequest) => Promise<ControlAnswer>): Promise<ControlServer> {
   await ensureDir(dirname(path));
   await removeStale(path);
-  const server = createServer((socket) => serve(socket, handle));
+  const server = createServer((socket) => serve(socket, path, handle));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -50,7 +51,7 @@ export async function startControlServer(path: string, handle: (request: Control
   return { close: () => closeServer(server, path) };
 }
 
-function serve(socket: Socket, handle: (request: ControlRequest) => Promise<ControlAnswer>): void {
+function serve(socket: Socket, path: string, handle: (request: ControlRequest) => Promise<ControlAnswer>): void {
   let buffer = '';
   socket.setEncoding('utf8');
   socket.on('error', () => socket.destroy());
@@ -60,17 +61,42 @@ function serve(socket: Socket, handle: (request: ControlRequest) => Promise<Cont
     const end = buffer.indexOf('\n');
     if (end < 0) return;
     socket.pause();
-    const answer = parseRequest(buffer.slice(0, end)).then(handle, (error: unknown) => ({ exitCode: 2, stdout: '', stderr: `mwan: ${(error as Error).message}\n` }));
+    const answer = parseRequest(buffer.slice(0, end)).then(
+      (request) => {
+        if (!request.front) return handle(request);
+        const asked = frontRequest(request, path);
+        return asked ? handle(asked) : FALLBACK;
+      },
+      (error: unknown) => ({ exitCode: 2, stdout: '', stderr: `mwan: ${(error as Error).message}\n` }),
+    );
     void answer.then((a) => socket.end(`${JSON.stringify(a)}\n`), () => socket.destroy());
   });
 }
 
+const FALLBACK: ControlAnswer = { exitCode: 0, stdout: '', stderr: '', fallback: true };
+
 function parseRequest(line: string): Promise<ControlRequest> {
   const request = JSON.parse(line) as Partial<ControlRequest>;
-  if (request.version !== 1 || typeof request.command !== 'string' || !Array.isArray(request.argv) || !request.argv.every((a) => typeof a === 'string')) {
+  const front = request.front;
+  if (
+    request.version !== 1 || typeof request.command !== 'string' || !Array.isArray(request.argv) || !request.argv.every((a) => typeof a === 'string')
+    || (front !== undefined && (typeof front !== 'object' || front === null || typeof front.cwd !== 'string' || !isAbsolute(front.cwd) || !(front.runDir === null || typeof front.runDir === 'string')))
+  ) {
     return Promise.reject(new Error('the daemon does not understand this request (another mwan version?)'));
   }
-  return Promise.resolve({ version: 1, command: request.command, argv: request.argv });
+  return Promise.resolve({ version: 1, command: request.command, argv: request.argv, ...(front ? { front: { cwd: front.cwd, runDir: front.runDir } } : {}) });
+}
+
+/**
+ * A front's command line as the node CLI would hand it over (the same parse), when it is one
+ * for this daemon: a daemon command, for the run dir this socket is in. Otherwise undefined,
+ * and the front runs the node CLI, which does the work or says what is wrong.
+ */
+export function frontRequest(request: ControlRequest, path: string): ControlRequest | undefined {
+  if (!request.front) return undefined;
+  const env = request.front.runDir ? { MWAN_RUN_DIR: request.front.runDir } : {};
+  const asked = handOverRequest(request.argv, env, request.front.cwd);
+  return asked && resolve(asked.socket) === resolve(path) ? asked.request : undefined;
 }
 
 /**
