@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Builds packaging/out/mwan_<version>_all.deb with dpkg-deb from the built tree (`npm run package`
-// builds first). The runtime is the one-file bundle of the CLI and daemon (schemas inside it,
-// built-in strategies too) with the committed bin and a package.json that makes it ESM: no
-// node_modules, no development dependencies. mwan(8) and the bash completion are rendered from
+// Builds packaging/out/mwan_<version>_<arch>.deb with dpkg-deb from the built tree (`npm run
+// package` builds first). The runtime is the one-file bundle of the CLI and daemon (schemas inside
+// it, built-in strategies too) with the committed bin and a package.json that makes it ESM: no
+// node_modules, no development dependencies. `mwan` itself is mwan-front, the small native
+// program that hands a command line to a running daemon and otherwise runs the node CLI: the
+// package is built for this machine's architecture (dpkg --print-architecture). mwan(8) and the bash completion are rendered from
 // the CLI's commander definition, the source of `--help`.
 //
 // Usage: node packaging/build-deb.mjs [--out DIR] [--version DEBIAN_VERSION]
@@ -25,7 +27,8 @@ const outDir = args.out ?? join(here, 'out');
 const cli = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'));
 const bundle = join(repo, 'packages/cli/dist/mwan.bundle.mjs');
 const meta = join(repo, 'packages/cli/dist/mwan.bundle.meta.json');
-for (const built of [bundle, meta, join(repo, 'packages/cli/dist/mwan.hand-over.mjs'), join(repo, 'packages/cli/dist/index.js')]) {
+const front = join(repo, 'packages/cli/dist/mwan-front');
+for (const built of [bundle, meta, front, join(repo, 'packages/cli/dist/mwan.hand-over.mjs'), join(repo, 'packages/cli/dist/index.js')]) {
   if (!existsSync(built)) fail(`${relative(repo, built)} is missing: run npm run build first (npm run package does)`);
 }
 if (!readFileSync(bundle, 'utf8').includes('define_MWAN_BUNDLED_SCHEMAS')) fail('the bundle does not carry the schemas: run npm run build');
@@ -77,9 +80,11 @@ try {
   put('usr/lib/mwan/bin/mwan.js', binText.replace('#!/usr/bin/env node\n', '#!/usr/bin/node\n'), 0o755);
   copy('usr/lib/mwan/dist/mwan.bundle.mjs', 'packages/cli/dist/mwan.bundle.mjs');
   copy('usr/lib/mwan/dist/mwan.hand-over.mjs', 'packages/cli/dist/mwan.hand-over.mjs');
+  // mwan-front finds the CLI at ../bin/mwan.js from its own real path.
+  copy('usr/lib/mwan/dist/mwan-front', 'packages/cli/dist/mwan-front', 0o755);
+  await execa('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', join(root, 'usr/lib/mwan/dist/mwan-front')]);
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
-  // Node runs a symlinked main module from its real path, where package.json says ESM.
-  symlinkSync('../lib/mwan/bin/mwan.js', join(root, 'usr/bin/mwan'));
+  symlinkSync('../lib/mwan/dist/mwan-front', join(root, 'usr/bin/mwan'));
 
   copy('lib/systemd/system/mwan.service', 'packaging/mwan.service');
   copy('etc/mwan/mwan.json', 'packaging/mwan.json');
@@ -109,14 +114,15 @@ try {
     return sum + (stat.isFile() ? Math.ceil(stat.size / 1024) : 1);
   }, 0);
 
-  const control = readFileSync(join(here, 'debian/control'), 'utf8').replace('@VERSION@', version).replace('@INSTALLED_SIZE@', String(installedKiB));
+  const arch = (await execa('dpkg', ['--print-architecture'])).stdout.trim();
+  const control = readFileSync(join(here, 'debian/control'), 'utf8').replace('@VERSION@', version).replace('@ARCH@', arch).replace('@INSTALLED_SIZE@', String(installedKiB));
   put('DEBIAN/control', control);
   put('DEBIAN/conffiles', `${conffiles.join('\n')}\n`);
   put('DEBIAN/md5sums', md5sums);
   for (const script of ['postinst', 'prerm', 'postrm']) copy(`DEBIAN/${script}`, `packaging/debian/${script}`, 0o755);
 
   mkdirSync(outDir, { recursive: true });
-  const deb = join(outDir, `mwan_${version}_all.deb`);
+  const deb = join(outDir, `mwan_${version}_${arch}.deb`);
   await execa('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, deb], { stdout: 'ignore' });
   process.stdout.write(`${deb}\n`);
   process.stderr.write(`mwan ${version}: installed size ${installedKiB} KiB\n`);

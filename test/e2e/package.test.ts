@@ -82,23 +82,25 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
     expect(await leftovers(PREFIX)).toEqual([]);
   });
 
-  it('builds mwan_<version>_all.deb: the runtime without node_modules, the control fields, at most 8 MiB installed, lintian clean', async () => {
-    expect(deb).toBe(join(out, `mwan_${debVersion}_all.deb`));
+  it('builds mwan_<version>_<arch>.deb: the runtime without node_modules, the control fields, at most 8 MiB installed, lintian clean', async () => {
+    const arch = (await execa('dpkg', ['--print-architecture'])).stdout.trim();
+    expect(deb).toBe(join(out, `mwan_${debVersion}_${arch}.deb`));
     expect(debVersion.startsWith(`${cliVersion}-`)).toBe(true);
     const field = async (name: string) => (await execa('dpkg-deb', ['-f', deb, name])).stdout;
     expect(await field('Package')).toBe('mwan');
-    expect(await field('Architecture')).toBe('all');
-    expect(await field('Depends')).toBe('nodejs (>= 20), nftables, iproute2, conntrack');
+    // mwan itself is the native front (packages/cli/front/mwan-front.c).
+    expect(await field('Architecture')).toBe(arch);
+    expect(await field('Depends')).toBe('libc6, nodejs (>= 20), nftables, iproute2, conntrack');
     expect(await field('Recommends')).toBe('iputils-ping, socat');
     const installedKiB = Number(await field('Installed-Size'));
     expect(installedKiB).toBeGreaterThan(500);
     expect(installedKiB).toBeLessThanOrEqual(8 * 1024);
 
     const listing = (await execa('dpkg-deb', ['-c', deb])).stdout.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ').replace(/^\.\//, '/'));
-    expect(listing.filter((p) => p.startsWith('/usr/lib/mwan/') && !p.endsWith('/'))).toEqual([
-      '/usr/lib/mwan/bin/mwan.js', '/usr/lib/mwan/dist/mwan.bundle.mjs', '/usr/lib/mwan/dist/mwan.hand-over.mjs', '/usr/lib/mwan/package.json',
+    expect(listing.filter((p) => p.startsWith('/usr/lib/mwan/') && !p.endsWith('/')).sort()).toEqual([
+      '/usr/lib/mwan/bin/mwan.js', '/usr/lib/mwan/dist/mwan-front', '/usr/lib/mwan/dist/mwan.bundle.mjs', '/usr/lib/mwan/dist/mwan.hand-over.mjs', '/usr/lib/mwan/package.json',
     ]);
-    expect(listing).toContain('/usr/bin/mwan -> ../lib/mwan/bin/mwan.js');
+    expect(listing).toContain('/usr/bin/mwan -> ../lib/mwan/dist/mwan-front');
     expect(listing.filter((p) => p.includes('node_modules'))).toEqual([]);
     for (const path of ['/lib/systemd/system/mwan.service', CONFIG, '/usr/share/man/man8/mwan.8.gz', '/usr/share/bash-completion/completions/mwan',
       '/usr/share/doc/mwan/copyright', '/usr/share/doc/mwan/changelog.Debian.gz']) expect(listing).toContain(path);
@@ -112,8 +114,10 @@ describe('the Debian package (npm run package, apt-get install, purge)', () => {
   it('installs with apt-get: mwan --version, mwan check on the shipped config, the unit enabled and verified, mwan(8), completion', async () => {
     await execa('apt-get', ['install', '-y', deb], { env: APT_ENV });
     expect(await installed()).toBe('install ok installed');
-    // The installed program itself, by its shebang (Debian's node, whatever PATH says), from any directory.
-    expect(readFileSync(MWAN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
+    // The installed program: the native front, which runs the CLI by its shebang (Debian's node,
+    // whatever PATH says), from any directory.
+    expect(readFileSync(MWAN).subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    expect(readFileSync('/usr/lib/mwan/bin/mwan.js', 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
     expect((await execa(MWAN, ['--version'], { cwd: '/' })).stdout).toBe(cliVersion);
     const check = await lab().exec('router', MWAN, ['check'], { reject: false });
     expect({ exitCode: check.exitCode, stdout: check.stdout, stderr: check.stderr }).toEqual({

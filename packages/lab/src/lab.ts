@@ -7,7 +7,7 @@ import { counterName, inIpv6Prefix, isIpv6Address, parseIpv6Prefix } from '@mwan
 import { track, untrack } from './cleanup.js';
 import { configFor, type ConfigOptions } from './config-for.js';
 import { parseConntrack, type ConntrackEntry } from './conntrack.js';
-import { findMwanCli } from './mwan-cli.js';
+import { mwanCommand } from './mwan-cli.js';
 import { labStem, namespaceName, newLabId, type LabId, type Role } from './names.js';
 import { addNamespace, listNamespaces, removeNamespace, removeNamespaceSync } from './netns.js';
 import { parseNftCounters, type CounterValue } from './nft-counters.js';
@@ -235,10 +235,9 @@ export class Lab {
     return path;
   }
 
-  /** Runs the real `mwan` CLI in the router namespace with the lab's own run dir. Never throws on exit codes. */
+  /** Runs the real `mwan` in the router namespace with the lab's own run dir (the native front when built: see mwanCommand). Never throws on exit codes. */
   async mwan(args: readonly string[]): Promise<MwanResult> {
-    const argv = [findMwanCli(), '--run-dir', this.runDir, ...args];
-    const result = await execa('ip', ['netns', 'exec', this.ns.router, process.execPath, ...argv], {
+    const result = await execa('ip', ['netns', 'exec', this.ns.router, ...mwanCommand(), '--run-dir', this.runDir, ...args], {
       reject: false,
       env: { MWAN_RUN_DIR: this.runDir },
       timeout: 60_000,
