@@ -121,27 +121,31 @@ static void run_cli(char **argv)
 		*slash = 0;
 	snprintf(script, sizeof script, "%s/../bin/mwan.js", self);
 	argv[0] = script;
+	/* An ignored signal stays ignored across exec: the CLI and what it runs get the default. */
+	signal(SIGPIPE, SIG_DFL);
 	execv(script, argv);
 	say("cannot run ", script, ": ", strerror(errno));
 	exit(127);
 }
 
-/* The socket of the run dir the command line names: --run-dir, MWAN_RUN_DIR, /run/mwan. */
+/*
+ * The socket of the run dir the command line names: --run-dir, MWAN_RUN_DIR, /run/mwan. As in
+ * the node CLI, the last --run-dir wins and an empty one means none. -1: run the node CLI.
+ */
 static int socket_path(int argc, char **argv, char *out, size_t size)
 {
 	const char *dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--run-dir") == 0) {
+			/* No value: the node CLI says so. */
 			if (i + 1 >= argc)
 				return -1;
-			if (argv[i + 1][0])
-				dir = argv[i + 1];
-			i++;
-		} else if (strncmp(argv[i], "--run-dir=", 10) == 0 && argv[i][10]) {
+			dir = argv[++i];
+		} else if (strncmp(argv[i], "--run-dir=", 10) == 0) {
 			dir = argv[i] + 10;
 		}
 	}
-	if (!dir) {
+	if (!dir || !dir[0]) {
 		const char *env = getenv("MWAN_RUN_DIR");
 		dir = env && env[0] ? env : "/run/mwan";
 	}
@@ -157,7 +161,58 @@ static int socket_path(int argc, char **argv, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* A parsed JSON string into `out` (UTF-8); returns the position after it, or NULL. */
+/* Four hex digits at p (before end) into *v; -1 when they are not. */
+static int hex4(const char *p, const char *end, unsigned *v)
+{
+	if (end - p < 4)
+		return -1;
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+		*v = *v << 4 | d;
+	}
+	return 0;
+}
+
+/* Code point cp as UTF-8 into u; returns the number of bytes. */
+static size_t utf8(unsigned cp, char *u)
+{
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	u[0] = (char)(0xf0 | cp >> 18);
+	u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	u[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * The JSON string at p, unescaped into `out` (UTF-8) unless out is NULL; returns the position
+ * after it, or NULL when there is none. Neither this nor the other parsers read past `end`:
+ * the answer is not NUL-terminated.
+ */
 static const char *json_string(const char *p, const char *end, struct buf *out)
 {
 	if (p >= end || *p != '"')
@@ -172,9 +227,8 @@ static const char *json_string(const char *p, const char *end, struct buf *out)
 		}
 		if (++p >= end)
 			return NULL;
-		char c = *p;
 		const char *simple = NULL;
-		switch (c) {
+		switch (*p) {
 		case '"': simple = "\""; break;
 		case '\\': simple = "\\"; break;
 		case '/': simple = "/"; break;
@@ -189,28 +243,13 @@ static const char *json_string(const char *p, const char *end, struct buf *out)
 				return NULL;
 			continue;
 		}
-		if (c != 'u')
-			return NULL;
-		unsigned long cp;
-		char hex[5] = {0};
-		if (end - p < 5)
-			return NULL;
-		memcpy(hex, p + 1, 4);
-		char *stop;
-		cp = strtoul(hex, &stop, 16);
-		if (*stop)
+		unsigned cp, low;
+		if (*p != 'u' || hex4(p + 1, end, &cp))
 			return NULL;
 		p += 4;
 		if (cp >= 0xd800 && cp <= 0xdbff) {
-			/* A high surrogate: with the low one after it, one code point; alone, U+FFFD. */
-			unsigned long low = 0;
-			if (end - p >= 7 && p[1] == '\\' && p[2] == 'u') {
-				memcpy(hex, p + 3, 4);
-				low = strtoul(hex, &stop, 16);
-				if (*stop)
-					low = 0;
-			}
-			if (low >= 0xdc00 && low <= 0xdfff) {
+			/* A high surrogate: with a low one after it, one code point; alone, U+FFFD. */
+			if (end - p >= 3 && p[1] == '\\' && p[2] == 'u' && !hex4(p + 3, end, &low) && low >= 0xdc00 && low <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
 				p += 6;
 			} else {
@@ -220,26 +259,7 @@ static const char *json_string(const char *p, const char *end, struct buf *out)
 			cp = 0xfffd;
 		}
 		char u[4];
-		size_t n;
-		if (cp < 0x80) {
-			u[0] = (char)cp;
-			n = 1;
-		} else if (cp < 0x800) {
-			u[0] = (char)(0xc0 | (cp >> 6));
-			u[1] = (char)(0x80 | (cp & 0x3f));
-			n = 2;
-		} else if (cp < 0x10000) {
-			u[0] = (char)(0xe0 | (cp >> 12));
-			u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (cp & 0x3f));
-			n = 3;
-		} else {
-			u[0] = (char)(0xf0 | (cp >> 18));
-			u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (cp & 0x3f));
-			n = 4;
-		}
+		size_t n = utf8(cp, u);
 		if (out && buf_add(out, u, n))
 			return NULL;
 	}
@@ -253,6 +273,95 @@ static const char *skip_space(const char *p, const char *end)
 	return p;
 }
 
+static const char *skip_digits(const char *p, const char *end)
+{
+	if (p >= end || *p < '0' || *p > '9')
+		return NULL;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/*
+ * The JSON number at p. *integer: it has no fraction or exponent; then *value is its value,
+ * held at most 9999 in size, which keeps every exit code beyond 255 out of range without overflow.
+ */
+static const char *json_number(const char *p, const char *end, int *integer, long *value)
+{
+	int negative = p < end && *p == '-';
+	if (negative)
+		p++;
+	const char *digits = p;
+	if (!(p = skip_digits(p, end)) || (*digits == '0' && p - digits > 1))
+		return NULL;
+	long v = 0;
+	for (const char *d = digits; d < p; d++)
+		v = v < 1000 ? v * 10 + (*d - '0') : v;
+	*value = negative ? -v : v;
+	*integer = 1;
+	if (p < end && *p == '.') {
+		*integer = 0;
+		if (!(p = skip_digits(p + 1, end)))
+			return NULL;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		*integer = 0;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (!(p = skip_digits(p, end)))
+			return NULL;
+	}
+	return p;
+}
+
+static const char *json_word(const char *p, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	return (size_t)(end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+/* Past the JSON value at p (objects and arrays nested at most 32 deep), or NULL: keys the front does not read. */
+static const char *json_skip(const char *p, const char *end, int depth)
+{
+	int integer;
+	long value;
+	if (p >= end || depth > 32)
+		return NULL;
+	if (*p == '"')
+		return json_string(p, end, NULL);
+	if (*p == 't')
+		return json_word(p, end, "true");
+	if (*p == 'f')
+		return json_word(p, end, "false");
+	if (*p == 'n')
+		return json_word(p, end, "null");
+	if (*p != '{' && *p != '[')
+		return json_number(p, end, &integer, &value);
+	char close = *p == '{' ? '}' : ']';
+	p = skip_space(p + 1, end);
+	if (p < end && *p == close)
+		return p + 1;
+	for (;;) {
+		if (close == '}') {
+			p = json_string(p, end, NULL);
+			p = p ? skip_space(p, end) : NULL;
+			if (!p || p >= end || *p != ':')
+				return NULL;
+			p = skip_space(p + 1, end);
+		}
+		p = json_skip(p, end, depth + 1);
+		p = p ? skip_space(p, end) : NULL;
+		if (!p || p >= end)
+			return NULL;
+		if (*p == close)
+			return p + 1;
+		if (*p != ',')
+			return NULL;
+		p = skip_space(p + 1, end);
+	}
+}
+
 struct answer {
 	int has_exit;
 	long exit_code;
@@ -260,16 +369,17 @@ struct answer {
 	struct buf out, err;
 };
 
-/* The daemon's answer: one flat JSON object. 0 when it is one with an integer exitCode. */
+/*
+ * The daemon's answer: one JSON object with "exitCode", "stdout", "stderr" and maybe "fallback",
+ * in any order; other keys are skipped. 0 when it has an integer exitCode or says fallback.
+ */
 static int parse_answer(const char *p, const char *end, struct answer *a)
 {
 	p = skip_space(p, end);
 	if (p >= end || *p++ != '{')
 		return -1;
+	p = skip_space(p, end);
 	for (;;) {
-		p = skip_space(p, end);
-		if (p < end && *p == '}')
-			break;
 		struct buf key = {0};
 		p = json_string(p, end, &key);
 		if (!p || buf_add(&key, "", 1)) {
@@ -277,54 +387,42 @@ static int parse_answer(const char *p, const char *end, struct answer *a)
 			return -1;
 		}
 		p = skip_space(p, end);
-		if (p >= end || *p++ != ':') {
+		if (p >= end || *p != ':') {
 			free(key.data);
 			return -1;
 		}
-		p = skip_space(p, end);
-		if (p >= end) {
-			free(key.data);
-			return -1;
-		}
+		p = skip_space(p + 1, end);
 		struct buf *into = strcmp(key.data, "stdout") == 0 ? &a->out : strcmp(key.data, "stderr") == 0 ? &a->err : NULL;
-		if (*p == '"') {
+		int integer;
+		long value;
+		const char *after;
+		if (into && p < end && *p == '"') {
+			/* A key given twice: the last one counts, as with JSON.parse. */
+			into->len = 0;
 			p = json_string(p, end, into);
-		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-			if (strcmp(key.data, "fallback") == 0)
-				a->fallback = 1;
-			p += 4;
-		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-			p += 5;
-		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-			p += 4;
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			char *stop;
-			errno = 0;
-			long v = strtol(p, &stop, 10);
-			int integer = errno == 0 && stop < end && *stop != '.' && *stop != 'e' && *stop != 'E';
-			if (strcmp(key.data, "exitCode") == 0 && integer) {
-				a->has_exit = 1;
-				a->exit_code = v;
+		} else if (strcmp(key.data, "exitCode") == 0 && p < end && (*p == '-' || (*p >= '0' && *p <= '9'))) {
+			p = json_number(p, end, &integer, &value);
+			if (p) {
+				a->has_exit = integer;
+				a->exit_code = value;
 			}
-			p = stop;
-			while (p < end && strchr("0123456789.eE+-", *p))
-				p++;
+		} else if (strcmp(key.data, "fallback") == 0 && (after = json_word(p, end, "true"))) {
+			a->fallback = 1;
+			p = after;
 		} else {
-			p = NULL;
+			p = json_skip(p, end, 0);
 		}
 		free(key.data);
-		if (!p)
+		p = p ? skip_space(p, end) : NULL;
+		if (!p || p >= end)
 			return -1;
-		p = skip_space(p, end);
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '}')
+		if (*p == '}')
 			break;
-		return -1;
+		if (*p != ',')
+			return -1;
+		p = skip_space(p + 1, end);
 	}
-	return a->has_exit ? 0 : -1;
+	return a->has_exit || a->fallback ? 0 : -1;
 }
 
 int main(int argc, char **argv)

@@ -29,7 +29,10 @@ function install(): { dir: string; front: string; runDir: string } {
   return { dir, front, runDir: join(dir, 'run') };
 }
 
-/** A daemon that reads one line per connection and answers `answer` (raw text; undefined: closes without a word). */
+/**
+ * A daemon that answers `answer` (raw text; undefined: closes without a word) once a connection
+ * has sent a newline. `lines` holds what each connection sent up to then, newline included.
+ */
 async function daemon(socket: string, answer: string | undefined): Promise<{ server: Server; lines: string[] }> {
   const lines: string[] = [];
   const server = createServer((conn) => {
@@ -38,13 +41,19 @@ async function daemon(socket: string, answer: string | undefined): Promise<{ ser
     conn.on('data', (chunk: string) => {
       text += chunk;
       if (!text.includes('\n')) return;
-      lines.push(text.slice(0, text.indexOf('\n')));
+      lines.push(text);
       if (answer === undefined) conn.end();
       else conn.end(answer);
     });
   });
   await new Promise<void>((done) => server.listen(socket, done));
   return { server, lines };
+}
+
+/** The request a connection sent: exactly one line of JSON. */
+function request(sent: string): unknown {
+  expect(sent.indexOf('\n')).toBe(sent.length - 1);
+  return JSON.parse(sent);
 }
 
 const close = (server: Server) => new Promise((done) => server.close(done));
@@ -62,17 +71,17 @@ describe('mwan-front', () => {
 
   it('sends the command line once and prints the daemon\'s answer byte for byte, with its exit code', async () => {
     const f = install();
-    const stderr = 'é ☺ 😀 "q" \\ \t\n';
-    const d = await daemon(join(f.runDir, 'mwan.sock'), `${JSON.stringify({ exitCode: 3, stdout: 'a\n', stderr })}\n`);
+    // As JSON text, with the escapes JSON.stringify would not write (\u, a surrogate pair).
+    const d = await daemon(join(f.runDir, 'mwan.sock'), String.raw`{"exitCode":3,"stdout":"a\n","stderr":"é \u263a \ud83d\ude00 \"q\" \\ \t\n"}` + '\n');
     try {
       const odd = 'a "quoted" back\\slash\nnew line ünï ☺';
       const args = ['--run-dir', f.runDir, 'apply', odd, '\u0001'];
       const r = await run(f.front, args, { cwd: f.dir });
       expect(r.exitCode).toBe(3);
       expect(Buffer.from(r.stdout).toString()).toBe('a\n');
-      expect(Buffer.from(r.stderr).toString()).toBe(stderr);
+      expect(Buffer.from(r.stderr).toString()).toBe('é ☺ 😀 "q" \\ \t\n');
       expect(d.lines).toHaveLength(1);
-      expect(JSON.parse(d.lines[0])).toEqual({ version: 1, command: '', argv: args, front: { cwd: f.dir, runDir: null } });
+      expect(request(d.lines[0])).toEqual({ version: 1, command: '', argv: args, front: { cwd: f.dir, runDir: null } });
     } finally {
       await close(d.server);
     }
@@ -80,32 +89,39 @@ describe('mwan-front', () => {
 
   it('finds the socket under MWAN_RUN_DIR, or a relative --run-dir under its working directory', async () => {
     const f = install();
-    const d = await daemon(join(f.runDir, 'mwan.sock'), '{ "stderr": "", "exitCode": 0, "stdout": "ok\\n" }');
+    // Keys in another order, spaces, keys it does not read (nested too), \/ and a lone surrogate.
+    const d = await daemon(join(f.runDir, 'mwan.sock'), String.raw`{ "stderr": "", "extra": [1, {"a": null}], "exitCode": 0, "stdout": "ok\/\ud800\n" }`);
     try {
       const byEnv = await run(f.front, ['status'], { env: { MWAN_RUN_DIR: f.runDir } });
-      expect([byEnv.exitCode, Buffer.from(byEnv.stdout).toString()]).toEqual([0, 'ok\n']);
-      expect((JSON.parse(d.lines[0]) as { front: unknown }).front).toEqual({ cwd: '/', runDir: f.runDir });
+      expect([byEnv.exitCode, Buffer.from(byEnv.stdout).toString()]).toEqual([0, 'ok/\ufffd\n']);
+      expect((request(d.lines[0]) as { front: unknown }).front).toEqual({ cwd: '/', runDir: f.runDir });
       const relative = await run(f.front, ['--run-dir=run', 'status'], { cwd: f.dir });
-      expect([relative.exitCode, Buffer.from(relative.stdout).toString()]).toEqual([0, 'ok\n']);
-      expect(d.lines).toHaveLength(2);
+      expect([relative.exitCode, Buffer.from(relative.stdout).toString()]).toEqual([0, 'ok/\ufffd\n']);
+      expect((request(d.lines[1]) as { front: unknown }).front).toEqual({ cwd: f.dir, runDir: null });
+      // The last --run-dir wins, and an empty one means none, as in the node CLI.
+      const reset = await run(f.front, ['--run-dir', join(f.dir, 'elsewhere'), '--run-dir=', 'status'], { env: { MWAN_RUN_DIR: f.runDir } });
+      expect([reset.exitCode, Buffer.from(reset.stdout).toString()]).toEqual([0, 'ok/\ufffd\n']);
+      expect(d.lines).toHaveLength(3);
     } finally {
       await close(d.server);
     }
   });
 
   it('runs the node CLI when the daemon answers fallback, or when --run-dir has no value', async () => {
-    const f = install();
-    const d = await daemon(join(f.runDir, 'mwan.sock'), '{"exitCode":0,"stdout":"","stderr":"","fallback":true}\n');
-    try {
-      const fallback = await run(f.front, ['--run-dir', f.runDir, 'render']);
-      expect(fallback.exitCode).toBe(7);
-      expect(JSON.parse(Buffer.from(fallback.stdout).toString())).toEqual({ cli: ['--run-dir', f.runDir, 'render'] });
-      expect(d.lines).toHaveLength(1);
-      const noValue = await run(f.front, ['status', '--run-dir'], { env: { MWAN_RUN_DIR: f.runDir } });
-      expect(noValue.exitCode).toBe(7);
-      expect(d.lines).toHaveLength(1);
-    } finally {
-      await close(d.server);
+    // As the daemon answers, and fallback alone.
+    for (const answer of ['{"exitCode":0,"stdout":"","stderr":"","fallback":true}\n', '{"fallback":true}']) {
+      const f = install();
+      const d = await daemon(join(f.runDir, 'mwan.sock'), answer);
+      try {
+        const fallback = await run(f.front, ['--run-dir', f.runDir, 'render']);
+        expect([answer, fallback.exitCode, JSON.parse(Buffer.from(fallback.stdout).toString())]).toEqual([answer, 7, { cli: ['--run-dir', f.runDir, 'render'] }]);
+        expect(d.lines).toHaveLength(1);
+        const noValue = await run(f.front, ['status', '--run-dir'], { env: { MWAN_RUN_DIR: f.runDir } });
+        expect([noValue.exitCode, JSON.parse(Buffer.from(noValue.stdout).toString())]).toEqual([7, { cli: ['status', '--run-dir'] }]);
+        expect(d.lines).toHaveLength(1);
+      } finally {
+        await close(d.server);
+      }
     }
   });
 
@@ -115,7 +131,8 @@ describe('mwan-front', () => {
       const socket = join(f.runDir, 'mwan.sock');
       const d = await daemon(socket, answer);
       try {
-        const r = await run(f.front, ['--run-dir', f.runDir, 'apply']);
+        // A relative run dir: the message names the socket by its full path.
+        const r = await run(f.front, ['--run-dir', 'run', 'apply'], { cwd: f.dir });
         expect([answer, r.exitCode, Buffer.from(r.stdout).toString(), Buffer.from(r.stderr).toString()])
           .toEqual([answer, 1, '', `mwan: mwan watch at ${socket} ended the connection without an answer (did it stop?)\n`]);
         expect(d.lines).toHaveLength(1);
