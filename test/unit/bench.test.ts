@@ -5,6 +5,7 @@ import { buildModel, groupRules, validateConfig } from '@mwan/core';
 import { RULE_SETUPS } from '../../bench/src/benchmarks/rules.js';
 import { daemonReloadMs } from '../../bench/src/daemon-times.js';
 import { countExecs } from '../../bench/src/exec-count.js';
+import { interleavedRatio, interleavedSchedule } from '../../bench/src/interleave.js';
 import { parseIperf } from '../../bench/src/iperf.js';
 import { fmt, table } from '../../bench/src/markdown.js';
 import { plainRuleset } from '../../bench/src/plain.js';
@@ -24,6 +25,27 @@ describe('stats', () => {
   it('pairs ratios by round and refuses unequal lengths', () => {
     expect(pairedRatios([2, 9], [1, 3])).toEqual([2, 3]);
     expect(() => pairedRatios([1], [1, 2])).toThrow(/as many/);
+  });
+});
+
+describe('interleaved reloads', () => {
+  it('puts the reloads in alternate seconds, within the first part of each, spread as evenly as the count allows', () => {
+    const at = interleavedSchedule(30, 8);
+    expect(at).toHaveLength(30);
+    const seconds = at.map((ms) => Math.floor(ms / 1000));
+    expect([...new Set(seconds)]).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    expect(seconds.filter((s) => s === 0)).toHaveLength(4);
+    expect(seconds.filter((s) => s === 14)).toHaveLength(3);
+    expect(at.every((ms) => ms % 1000 < 700)).toBe(true);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+
+  it('compares the seconds a reload touched with the others, leaving out the first and the last', () => {
+    const begin = 1_000_000;
+    // Seconds 1 and 3 have a reload (the one in 3 runs over into 4); 0 and 5 are left out.
+    const spans = [{ start: begin + 1100, end: begin + 1150 }, { start: begin + 3950, end: begin + 4020 }];
+    expect(interleavedRatio([1, 80, 100, 90, 70, 1], begin, spans)).toEqual({ ratio: 80 / 100, reloadSeconds: 3, quietSeconds: 1 });
+    expect(interleavedRatio([5, 100, 100, 5], begin, [])).toMatchObject({ reloadSeconds: 0, quietSeconds: 2, ratio: NaN });
   });
 });
 

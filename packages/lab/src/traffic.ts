@@ -37,6 +37,8 @@ export interface LoadReport {
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
   /** Completed requests per second of the run. */
   perSecond: number[];
+  /** When the run started (wall clock, ms since the epoch): second i of perSecond starts i s after it. */
+  begin: number;
 }
 
 /** Long-running tools stream their output (no buffering) and are read line by line. */

@@ -6,7 +6,8 @@
 // A request is completed when the whole answer arrived (line mode: the server's line and close;
 // http mode: a response starting with "HTTP/1." and close), failed on error or timeout, and
 // stalled when it took longer than --stall (1000 ms) whatever its outcome.
-// stdout: one JSON report { started, completed, failed, stalled, errors, latencyMs, perSecond, elapsedMs }.
+// stdout: one JSON report { started, completed, failed, stalled, errors, latencyMs, perSecond, elapsedMs, begin }
+// (perSecond: completions in each second from `begin`, the wall-clock ms since the epoch it started at).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -97,6 +98,7 @@ process.stdout.write(
   `${JSON.stringify({
     ...report,
     elapsedMs,
+    begin,
     latencyMs: { p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: latencies.length ? latencies[latencies.length - 1] : null },
     perSecond: Array.from({ length: seconds }, (_, s) => perSecond[s] ?? 0),
   })}\n`,
