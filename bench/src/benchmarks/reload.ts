@@ -316,6 +316,16 @@ export async function reloadUnderLoad(ctx: BenchContext): Promise<Section> {
   return describe(samples, { durationMs, reloads, concurrency, rounds: ctx.rounds, loadLine });
 }
 
+/** The alternate-seconds ratio's median (min–max), and how many rounds had none (no second without a reload). */
+function alternateCell(ratios: readonly number[]): string {
+  if (!ratios.length) return '—';
+  const finite = ratios.filter(Number.isFinite);
+  const none = ratios.length - finite.length;
+  if (!finite.length) return `n/a (${none} rounds without a quiet second)`;
+  const range = `${ratio(median(finite))} (${ratio(Math.min(...finite))}–${ratio(Math.max(...finite))})`;
+  return none ? `${range}; ${none} of ${ratios.length} rounds without a quiet second` : range;
+}
+
 function describe(samples: Map<string, Samples>, o: { durationMs: number; reloads: number; concurrency: number; rounds: number; loadLine: string }): Section {
   const rows: string[][] = [];
   const numbers: Record<string, number> = {};
@@ -336,7 +346,7 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       fmt(median(s.quiet.map((r) => r.completed))),
       fmt(median(s.reloading.map((r) => r.completed))),
       ratio(completedRatio),
-      s.interleaved.length ? `${ratio(median(s.interleaved))} (${ratio(Math.min(...s.interleaved))}–${ratio(Math.max(...s.interleaved))})` : '—',
+      alternateCell(s.interleaved),
       `${failed}${Object.keys(errors).length ? ` (${Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
       String(stalled),
       fmt(median(s.reloading.map((r) => r.latencyMs.max ?? NaN))),
@@ -354,7 +364,9 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
     numbers[`${key} reloads done`] = median(s.reloadsDone);
     const measured = `${ratio(completedRatio)}, ${failed} failed, ${stalled} stalled, ${allDone ? `all ${o.reloads}` : `as few as ${fewest} of ${o.reloads}`} reloads done`;
     if (s.target !== undefined) {
-      const alternate = median(s.interleaved);
+      // A round whose reloads left no second without one has no ratio: the target is not met then.
+      const finite = s.interleaved.filter(Number.isFinite);
+      const alternate = finite.length === s.interleaved.length ? median(finite) : NaN;
       const alternateDone = s.interleavedDone.every((n) => n === o.reloads);
       numbers[`${key} alternate seconds ratio`] = alternate;
       numbers[`${key} alternate seconds failed`] = s.interleavedFailed;
