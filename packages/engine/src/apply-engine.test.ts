@@ -167,6 +167,24 @@ describe('apply', () => {
     expect(r.kernel.table).toContain('numgen inc');
   });
 
+  it('keeps nothing when an event came after the view it decided on was got, before its first change', async () => {
+    const r = router();
+    const cache = new KernelCache();
+    await r.apply(THREE());
+    await r.engine.drift({ configPath: THREE(), runDir: r.runDir, kernelCache: cache });
+    // The kept view is taken, then an event says the kernel changed (a DHCP renewal, say).
+    const get = cache.get.bind(cache);
+    cache.get = () => {
+      const view = get();
+      cache.invalidate();
+      return view;
+    };
+    await r.apply(THREE(), { strategy: 'weighted', kernelCache: cache });
+    expect(r.kernel.table).toContain('numgen random');
+    cache.get = get;
+    expect(cache.get()).toBeUndefined();
+  });
+
   it('keeps nothing of an apply during which an event came', async () => {
     const r = router();
     const cache = new KernelCache();

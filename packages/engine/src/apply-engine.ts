@@ -83,6 +83,13 @@ export interface LeftOut {
   detail: string;
 }
 
+/** What the locked part of an apply tells the rest: whether it kept its view of the kernel, and from when that view was. */
+interface LockedOutcome {
+  kept: boolean;
+  /** KernelCache generation when the view was got (from the cache or a read started then). */
+  viewGeneration: number | undefined;
+}
+
 /** The steps of an apply, in order; a failure names the one it happened in. */
 export const APPLY_STEPS = ['check', 'lock', 'snapshot', 'journal', 'confirm', 'routes', 'rules', 'nft', 'stale rules', 'stale routes', 'conntrack', 'sysctls', 'state'] as const;
 export type ApplyStep = (typeof APPLY_STEPS)[number];
@@ -124,7 +131,13 @@ export class ApplyEngine {
       interfaces,
     }));
     const cache = request.kernelCache;
-    const read = () => (cache ? cache.read(() => this.readKernel(request.nftLoader)) : this.readKernel(request.nftLoader));
+    // The cache's generation when the view the apply decides on was got: an apply keeps what
+    // it left only if nothing was heard from then until its first change.
+    const outcome: LockedOutcome = { kept: false, viewGeneration: cache?.current };
+    const read = () => {
+      outcome.viewGeneration = cache?.current;
+      return cache ? cache.read(() => this.readKernel(request.nftLoader)) : this.readKernel(request.nftLoader);
+    };
     kernel = cache?.get();
     let desired = await desire(previous, async () => (kernel ??= await read()).ip.interfaces);
     kernel ??= await this.step('snapshot', read);
@@ -134,13 +147,15 @@ export class ApplyEngine {
     }
 
     const lock = await this.step('lock', () => acquireLock(request.runDir, { waitSeconds: request.waitSeconds }));
-    const outcome = { kept: false };
     try {
       // Another apply may have finished while we waited: its marks are the ones to keep.
       const latest = await readState(request.runDir);
       const outOfDate = lock.waited || latest?.applied !== previous?.applied;
       // Afresh, not from the cache: the other holder's events may not have come yet.
-      if (outOfDate) kernel = await this.step('snapshot', () => this.readKernel(request.nftLoader));
+      if (outOfDate) {
+        outcome.viewGeneration = cache?.current;
+        kernel = await this.step('snapshot', () => this.readKernel(request.nftLoader));
+      }
       const view = kernel;
       if (request.repair && latest === null && view.table === null) {
         return {
@@ -229,7 +244,7 @@ export class ApplyEngine {
     return { table, tableWithoutLive: table === null ? null : withoutLiveAdditions(table, processAlive), ip, sysctls };
   }
 
-  private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null, kernel: KernelView, outcome: { kept: boolean }): Promise<ApplyReport> {
+  private async applyLocked(request: ApplyRequest, desired: Desired, previous: MwanState | null, kernel: KernelView, outcome: LockedOutcome): Promise<ApplyReport> {
     const journal = await readJournal(request.runDir);
     const notes = [
       ...(journal ? [`an earlier apply (pid ${journal.pid}, ${journal.started}) stopped during "${journal.step}"; repaired from the kernel's state`] : []),
@@ -262,8 +277,10 @@ export class ApplyEngine {
       newJournal.step = step;
       if (work) await writeJournal(request.runDir, newJournal);
     };
-    // From here the kernel is no longer as read.
+    // From here the kernel is no longer as read. Its own invalidate is the only one since the
+    // view was got, or the view may be out of date and nothing is kept.
     const generation = request.kernelCache?.invalidate();
+    const fresh = generation !== undefined && outcome.viewGeneration !== undefined && generation === outcome.viewGeneration + 1;
     const loader = request.nftLoader ?? this.nft;
     try {
       await enter('confirm', request.confirmSeconds !== undefined || plan.pendingConfirm !== null);
@@ -319,7 +336,7 @@ export class ApplyEngine {
     // The kernel as this apply left it, when it knows: its table as listed after the swap, and
     // rules and routes as read (it changed none). Its own events say nothing new then.
     const ipChanged = [plan.ip.routes.replace, plan.ip.rules.add, plan.ip.rules.remove, plan.ip.routes.remove].some((changes) => changes.length > 0);
-    if (request.kernelCache && generation !== undefined && !ipChanged) outcome.kept = request.kernelCache.keep({ table: listed, ip: kernel.ip }, generation);
+    if (request.kernelCache && generation !== undefined && fresh && !ipChanged) outcome.kept = request.kernelCache.keep({ table: listed, ip: kernel.ip }, generation);
     const confirm = pending ? { deadline: pending.deadline, seconds: pending.seconds } : undefined;
     return this.report(desired, plan, actions, { dryRun: false, conntrackDeleted, notes, repaired: journal !== null, confirm });
   }

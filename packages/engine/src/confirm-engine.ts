@@ -5,7 +5,7 @@ import { readIpState } from './ip-sync.js';
 import { acquireLock } from './lock.js';
 import { readPendingConfirm, removePendingConfirm, type PendingConfirm } from './pending-confirm.js';
 import { oneLineMessage, restoreSnapshot } from './restore.js';
-import { readState, removeJournal, removeState, writeJournal, writeState } from './state-file.js';
+import { readState, removeJournal, removeState, writeJournal, writeState, type MwanState } from './state-file.js';
 
 export interface ConfirmReport {
   /** When the change would have been reverted. */
@@ -34,11 +34,11 @@ export interface TimerOptions {
   /** Waits `ms` of monotonic time. */
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Called once a revert has put the router back, before it releases the lock: the daemon takes
-   * the config from before as its own there, so no check made after the lock is free sees the
-   * revert as drift from the change it undid.
+   * Called once a revert has put the router back, before it releases the lock, with the state
+   * (state.json) it left: the daemon takes the config from before as its own there, so no check
+   * made after the lock is free sees the revert as drift from the change it undid.
    */
-  onReverted?: () => void;
+  onReverted?: (restored: MwanState | null) => void;
 }
 
 export type TimerOutcome = { outcome: 'confirmed' } | { outcome: 'reverted'; report: RevertReport };
@@ -101,7 +101,7 @@ export class ConfirmEngine {
    * (rule order included), the sysctls written since and state.json; deletes the connections of
    * marks that change meaning. Returns null when the change was confirmed meanwhile.
    */
-  async revert(runDir: string, token: string, waitSeconds: number, onReverted?: () => void): Promise<RevertReport | null> {
+  async revert(runDir: string, token: string, waitSeconds: number, onReverted?: (restored: MwanState | null) => void): Promise<RevertReport | null> {
     const lock = await acquireLock(runDir, { waitSeconds });
     try {
       const pending = await readPendingConfirm(runDir);
@@ -120,7 +120,7 @@ export class ConfirmEngine {
         await removeJournal(runDir);
       }
       await removePendingConfirm(runDir);
-      onReverted?.();
+      onReverted?.(problems.length ? current : pending.previousState);
       return { deadline: pending.deadline, conntrackDeleted, problems };
     } finally {
       await lock.release();

@@ -34,6 +34,11 @@ export class KernelCache {
     return this.generation;
   }
 
+  /** The generation now: a view got (or a read started) now is as fresh as nothing heard after it. */
+  get current(): number {
+    return this.generation;
+  }
+
   /**
    * Keeps a view the caller knows the kernel to be in: what its own write left, as an apply
    * knows it. Only while nothing was heard since `generation` (from `invalidate`) and the

@@ -160,10 +160,11 @@ export class NftSession implements NftLoader {
     this.answer();
   }
 
-  /** A line on stdout: part of the listing asked for, if one is. */
+  /** A line on stdout: part of the listing asked for, if one is (from its first line to its closing brace). */
   private listed(text: string): void {
     const pending = this.pending;
     if (!pending?.listing || pending.listing.at(-1) === '}') return;
+    if (!pending.listing.length && text !== `table ${NFT_FAMILY} ${NFT_TABLE} {`) return;
     pending.listing.push(text);
     this.answer();
   }

@@ -217,11 +217,13 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
       kernelCache.invalidate();
       return downEngine.down(downRequest);
     }),
-    reverted: () => {
+    reverted: (restored) => {
       // Before the revert's lock is released: a drift check after it compares with the config
-      // from before, and does not repair the revert away.
+      // from before, and does not repair the revert away; the state it put back is this
+      // daemon's doing, not another command's apply.
       kernelCache.invalidate();
       if (beforeConfirm) current = beforeConfirm;
+      ours = restored?.applied;
     },
     confirmEnded: async (outcome: TimerOutcome) => {
       const back = beforeConfirm;
@@ -254,8 +256,10 @@ async function watch(ctx: CliContext, request: WatchRequest): Promise<void> {
     // Netlink events only say "look again": the drift check reads the kernel afresh. The
     // monitors are subscribed before the first apply, so no change after it goes unheard.
     await events.start((change) => {
-      // The daemon's own nft -i: the apply that wrote knows what it left (and kept it).
-      if (change?.by !== undefined && change.by === nftLoader?.pid) return;
+      // The daemon's own nft -i, in its own table: the apply that wrote knows what it left (and
+      // kept it). Seen from inside another pid namespace the kernel's pid is not nft -i's, and
+      // every transaction counts.
+      if (change?.by !== undefined && change.by === nftLoader?.pid && change.onlyMwan) return;
       kernelCache.invalidate();
       burst.heard();
     }, (message) => {

@@ -1,7 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import {
   ApplyEngine, ConfirmEngine, DetachedRevertTimer, DownEngine, type ApplyReport, type ApplyRequest, type DownReport, type DownRequest,
-  type RevertTimer, type TimerOutcome,
+  type MwanState, type RevertTimer, type TimerOutcome,
 } from '@mwan/engine';
 import type { CliIo } from '../context.js';
 import type { ControlAnswer, ControlRequest } from './control-socket.js';
@@ -15,8 +15,8 @@ export interface DaemonHooks {
   active(): readonly string[] | undefined;
   /** `mwan down`: carried out, then the daemon hands off until the next apply or SIGHUP. */
   down(request: DownRequest, engine: DownEngine): Promise<DownReport>;
-  /** The revert timer of an `apply --confirm` has put the router back; called under the revert's lock. */
-  reverted(): void;
+  /** The revert timer of an `apply --confirm` has put the router back (to `restored`); called under the revert's lock. */
+  reverted(restored: MwanState | null): void;
   /** The revert timer of an `apply --confirm` ran out or was confirmed. */
   confirmEnded(outcome: TimerOutcome): Promise<void>;
   log(line: string): void;
@@ -32,7 +32,7 @@ export function daemonContainer(parent: DependencyContainer, hooks: DaemonHooks)
   const confirm = parent.resolve(ConfirmEngine);
   const timer: RevertTimer = {
     start: (runDir, token) => {
-      void confirm.runTimer(runDir, token, { onReverted: () => hooks.reverted() }).then(
+      void confirm.runTimer(runDir, token, { onReverted: (restored) => hooks.reverted(restored) }).then(
         (outcome) => hooks.confirmEnded(outcome),
         (error: unknown) => hooks.log(`confirm: the revert timer failed: ${(error as Error).message}`),
       );

@@ -39,7 +39,7 @@ describe('NftTransactions', () => {
       '# new generation 7 by process 4242 (nft)',
       'add rule ip filter input counter packets 0 bytes 0',
       '# new generation 8 by process 99 (iptables-nft)',
-    ])).toEqual([{ by: 4242 }, { by: 99 }]);
+    ])).toEqual([{ by: 4242, onlyMwan: true }, { by: 99, onlyMwan: false }]);
   });
 
   it('ignores transactions of set elements alone, but not elements with anything else', () => {
@@ -50,11 +50,20 @@ describe('NftTransactions', () => {
       'add element inet fw bans { 192.0.2.3 }',
       'flush set inet fw bans',
       '# new generation 4 by process 10 (fail2ban)',
-    ])).toEqual([{ by: 10 }]);
+    ])).toEqual([{ by: 10, onlyMwan: false }]);
+  });
+
+  it('says a transaction that touched another table besides mwan\'s is not only mwan\'s', () => {
+    expect(feed(['add rule inet mwan lan counter', 'add rule ip filter input drop', '# new generation 9 by process 7 (nft)'])).toEqual([{ by: 7, onlyMwan: false }]);
+    expect(feed(['delete table inet mwan', 'add table inet mwan', 'add chain inet mwan lan', '# new generation 9 by process 7 (nft)'])).toEqual([{ by: 7, onlyMwan: true }]);
+  });
+
+  it('takes a lost-events notice as a change at once, by nobody known, forgetting the transaction it broke into', () => {
+    expect(feed(['add rule ip filter input drop', '# ERROR: We lost some netlink events!', '# new generation 3 by process 7 (nft)'])).toEqual([{}]);
   });
 
   it('takes a generation line without a process as a change by someone unknown, and a bare one as nothing', () => {
-    expect(feed(['delete table ip nat', '# new generation 5'])).toEqual([{}]);
+    expect(feed(['delete table ip nat', '# new generation 5'])).toEqual([{ onlyMwan: false }]);
     expect(feed(['# new generation 6 by process 1 (nft)', ''])).toEqual([]);
   });
 });

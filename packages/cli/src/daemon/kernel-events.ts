@@ -15,9 +15,13 @@ export interface KernelEvents {
   listening(): boolean;
 }
 
-/** What is known of a change: for an nft transaction, the process that made it. */
+/**
+ * What is known of a change: for an nft transaction, the process that made it, and whether all
+ * it changed was in mwan's own table.
+ */
 export interface KernelChange {
   by?: number;
+  onlyMwan?: boolean;
 }
 
 export const KERNEL_EVENTS: InjectionToken<KernelEvents> = Symbol.for('mwan.KernelEvents');
@@ -35,21 +39,33 @@ const MONITORS: readonly (readonly [string, readonly string[]])[] = [
 /**
  * `nft monitor`'s lines, one transaction at a time: its changes, then
  * `# new generation N by process PID (name)`. A transaction that only added or deleted set
- * elements (ban lists change all day) is no change to mwan.
+ * elements (ban lists change all day) is no change to mwan. Any other `#` line (`# ERROR: We
+ * lost some netlink events!`) is a change at once: what was lost is not known.
  */
 export class NftTransactions {
   private changed = false;
+  private onlyMwan = true;
 
   /** One line; the transaction it ended, when that changed more than set elements. */
   line(text: string): KernelChange | undefined {
     const end = /^# new generation \d+(?: by process (\d+))?/.exec(text);
     if (end) {
-      const changed = this.changed;
+      const changed = { ...(end[1] === undefined ? {} : { by: Number(end[1]) }), onlyMwan: this.onlyMwan };
+      const any = this.changed;
       this.changed = false;
-      if (!changed) return undefined;
-      return end[1] === undefined ? {} : { by: Number(end[1]) };
+      this.onlyMwan = true;
+      return any ? changed : undefined;
     }
-    if (text.trim() !== '' && !/^(add|delete) element /.test(text)) this.changed = true;
+    if (text.startsWith('#')) {
+      this.changed = false;
+      this.onlyMwan = true;
+      return {};
+    }
+    if (text.trim() === '' || /^(add|delete) element /.test(text)) return undefined;
+    this.changed = true;
+    // `add rule inet mwan lan …`, `delete table inet mwan`: the family and table come third and fourth.
+    const [, , family, table] = text.split(' ');
+    if (family !== 'inet' || table !== 'mwan') this.onlyMwan = false;
     return undefined;
   }
 }
