@@ -6,8 +6,11 @@
  * CLI with the same arguments, which does the work or says what is wrong.
  *
  * It parses nothing but the run dir: the daemon reads the command line as the node CLI would,
- * and answers {"fallback": true} for one that is not its own. Once a request has been sent it is
- * never run a second time: a lost answer is an error (exit 1), as in the node CLI.
+ * and answers {"fallback": true} for one that is not its own. Its answers to a front say
+ * "front": true; one without it comes from a daemon that does not know fronts (an older one,
+ * during an upgrade), which refused the line without running it, and the node CLI then asks it
+ * in its own way. Once a request has been sent it is never run a second time: a lost answer is
+ * an error (exit 1), as in the node CLI.
  */
 #include <errno.h>
 #include <limits.h>
@@ -366,11 +369,12 @@ struct answer {
 	int has_exit;
 	long exit_code;
 	int fallback;
+	int front;
 	struct buf out, err;
 };
 
 /*
- * The daemon's answer: one JSON object with "exitCode", "stdout", "stderr" and maybe "fallback",
+ * The daemon's answer: one JSON object with "exitCode", "stdout", "stderr", "front" and maybe "fallback",
  * in any order; other keys are skipped. 0 when it has an integer exitCode or says fallback.
  */
 static int parse_answer(const char *p, const char *end, struct answer *a)
@@ -408,6 +412,9 @@ static int parse_answer(const char *p, const char *end, struct answer *a)
 			}
 		} else if (strcmp(key.data, "fallback") == 0 && (after = json_word(p, end, "true"))) {
 			a->fallback = 1;
+			p = after;
+		} else if (strcmp(key.data, "front") == 0 && (after = json_word(p, end, "true"))) {
+			a->front = 1;
 			p = after;
 		} else {
 			p = json_skip(p, end, 0);
@@ -489,7 +496,7 @@ int main(int argc, char **argv)
 		say("mwan watch at ", path, " ended the connection without an answer (did it stop?)", "");
 		return 1;
 	}
-	if (a.fallback)
+	if (a.fallback || !a.front)
 		run_cli(argv);
 	write_all(1, a.out.data ? a.out.data : "", a.out.len);
 	write_all(2, a.err.data ? a.err.data : "", a.err.len);

@@ -25,6 +25,11 @@ export interface ControlAnswer {
   stderr: string;
   /** To `mwan-front` only: this daemon does not carry out that command line; nothing was run. */
   fallback?: true;
+  /**
+   * On every answer to `mwan-front`: a daemon that knows fronts answered. Without it (a daemon
+   * from before fronts refused the line unrun), the front runs the node CLI.
+   */
+  front?: true;
 }
 
 /** Connects to the socket; fails with the connect's own error (`code` ENOENT, ECONNREFUSED, EACCES …). */

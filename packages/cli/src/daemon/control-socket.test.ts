@@ -49,13 +49,15 @@ describe('startControlServer', () => {
       return { exitCode: 4, stdout: 'done\n', stderr: '' };
     });
     try {
-      expect(await send(path, JSON.stringify(front(['render'], '/', runDir)))).toEqual({ exitCode: 0, stdout: '', stderr: '', fallback: true });
+      expect(await send(path, JSON.stringify(front(['render'], '/', runDir)))).toEqual({ exitCode: 0, stdout: '', stderr: '', fallback: true, front: true });
       expect(handled).toEqual([]);
-      expect(await send(path, JSON.stringify(front(['status', '--json'], '/', runDir)))).toEqual({ exitCode: 4, stdout: 'done\n', stderr: '' });
-      expect(handled).toEqual([{ version: 1, command: 'status', argv: ['status', '--json', '--config', '/etc/mwan/mwan.json', '--run-dir', runDir] }]);
+      expect(await send(path, JSON.stringify(front(['status', '--json'], '/', runDir)))).toEqual({ exitCode: 4, stdout: 'done\n', stderr: '', front: true });
+      // Not to a request of the node CLI's own.
+      expect(await send(path, JSON.stringify({ version: 1, command: 'status', argv: ['status'] }))).toEqual({ exitCode: 4, stdout: 'done\n', stderr: '' });
+      expect(handled[0]).toEqual({ version: 1, command: 'status', argv: ['status', '--json', '--config', '/etc/mwan/mwan.json', '--run-dir', runDir] });
       // A front field that is not what a front sends: refused like any request it does not understand.
       expect(await send(path, JSON.stringify({ ...front(['status'], 'relative', runDir) }))).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('does not understand') });
-      expect(handled).toHaveLength(1);
+      expect(handled).toHaveLength(2);
     } finally {
       await server.close();
     }

@@ -65,7 +65,7 @@ function serve(socket: Socket, path: string, handle: (request: ControlRequest) =
       (request) => {
         if (!request.front) return handle(request);
         const asked = frontRequest(request, path);
-        return asked ? handle(asked) : FALLBACK;
+        return asked ? handle(asked).then((a): ControlAnswer => ({ ...a, front: true })) : FALLBACK;
       },
       (error: unknown) => ({ exitCode: 2, stdout: '', stderr: `mwan: ${(error as Error).message}\n` }),
     );
@@ -73,7 +73,7 @@ function serve(socket: Socket, path: string, handle: (request: ControlRequest) =
   });
 }
 
-const FALLBACK: ControlAnswer = { exitCode: 0, stdout: '', stderr: '', fallback: true };
+const FALLBACK: ControlAnswer = { exitCode: 0, stdout: '', stderr: '', fallback: true, front: true };
 
 function parseRequest(line: string): Promise<ControlRequest> {
   const request = JSON.parse(line) as Partial<ControlRequest>;

@@ -72,7 +72,7 @@ describe('mwan-front', () => {
   it('sends the command line once and prints the daemon\'s answer byte for byte, with its exit code', async () => {
     const f = install();
     // As JSON text, with the escapes JSON.stringify would not write (\u, a surrogate pair).
-    const d = await daemon(join(f.runDir, 'mwan.sock'), String.raw`{"exitCode":3,"stdout":"a\n","stderr":"é \u263a \ud83d\ude00 \"q\" \\ \t\n"}` + '\n');
+    const d = await daemon(join(f.runDir, 'mwan.sock'), String.raw`{"exitCode":3,"stdout":"a\n","stderr":"é \u263a \ud83d\ude00 \"q\" \\ \t\n","front":true}` + '\n');
     try {
       const odd = 'a "quoted" back\\slash\nnew line ünï ☺';
       const args = ['--run-dir', f.runDir, 'apply', odd, '\u0001'];
@@ -90,7 +90,7 @@ describe('mwan-front', () => {
   it('finds the socket under MWAN_RUN_DIR, or a relative --run-dir under its working directory', async () => {
     const f = install();
     // Keys in another order, spaces, keys it does not read (nested too), \/ and a lone surrogate.
-    const d = await daemon(join(f.runDir, 'mwan.sock'), String.raw`{ "stderr": "", "extra": [1, {"a": null}], "exitCode": 0, "stdout": "ok\/\ud800\n" }`);
+    const d = await daemon(join(f.runDir, 'mwan.sock'), String.raw`{ "stderr": "", "extra": [1, {"a": null}], "exitCode": 0, "front": true, "stdout": "ok\/\ud800\n" }`);
     try {
       const byEnv = await run(f.front, ['status'], { env: { MWAN_RUN_DIR: f.runDir } });
       expect([byEnv.exitCode, Buffer.from(byEnv.stdout).toString()]).toEqual([0, 'ok/\ufffd\n']);
@@ -107,9 +107,12 @@ describe('mwan-front', () => {
     }
   });
 
-  it('runs the node CLI when the daemon answers fallback, or when --run-dir has no value', async () => {
-    // As the daemon answers, and fallback alone.
-    for (const answer of ['{"exitCode":0,"stdout":"","stderr":"","fallback":true}\n', '{"fallback":true}']) {
+  it('runs the node CLI when the daemon answers fallback, or answers as one that knows no front, or when --run-dir has no value', async () => {
+    // As the daemon answers, fallback alone, and a daemon from before fronts refusing the line unrun.
+    for (const answer of [
+      '{"exitCode":0,"stdout":"","stderr":"","fallback":true,"front":true}\n', '{"fallback":true}',
+      '{"exitCode":2,"stdout":"","stderr":"mwan: the daemon carries out apply, down, confirm, status only, not \\"\\"\\n"}\n',
+    ]) {
       const f = install();
       const d = await daemon(join(f.runDir, 'mwan.sock'), answer);
       try {
