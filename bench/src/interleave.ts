@@ -25,9 +25,14 @@ export function interleavedSchedule(count: number, onSeconds: number, busyMs = 7
   return out;
 }
 
+/** Fewer seconds of either kind than this, and a run says nothing: its ratio is NaN. */
+export const MIN_SECONDS = 3;
+
 /**
- * Mean completions per second with a reload in it (any part of one) over those without, leaving
- * out the run's first and last second (start-up, and a second cut short).
+ * Mean completions per second in which a reload started over those that no reload touched,
+ * leaving out the run's first and last second (start-up, and a second cut short) and a second
+ * that only the end of a reload begun in the one before ran into (neither kind: counting it with
+ * the reloads would dilute them, with the quiet ones would burden those).
  */
 export function interleavedRatio(perSecond: readonly number[], begin: number, reloads: readonly Span[]): { ratio: number; reloadSeconds: number; quietSeconds: number } {
   const busy: number[] = [];
@@ -35,8 +40,10 @@ export function interleavedRatio(perSecond: readonly number[], begin: number, re
   for (let s = 1; s < perSecond.length - 1; s++) {
     const from = begin + s * 1000;
     const to = from + 1000;
-    (reloads.some((r) => r.start < to && r.end > from) ? busy : quiet).push(perSecond[s]);
+    if (reloads.some((r) => r.start >= from && r.start < to)) busy.push(perSecond[s]);
+    else if (!reloads.some((r) => r.start < to && r.end > from)) quiet.push(perSecond[s]);
   }
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { ratio: busy.length && quiet.length ? mean(busy) / mean(quiet) : NaN, reloadSeconds: busy.length, quietSeconds: quiet.length };
+  const enough = busy.length >= MIN_SECONDS && quiet.length >= MIN_SECONDS;
+  return { ratio: enough ? mean(busy) / mean(quiet) : NaN, reloadSeconds: busy.length, quietSeconds: quiet.length };
 }

@@ -40,12 +40,13 @@ describe('interleaved reloads', () => {
     expect(at).toEqual([...at].sort((a, b) => a - b));
   });
 
-  it('compares the seconds a reload touched with the others, leaving out the first and the last', () => {
+  it('compares the seconds a reload started in with those none touched, leaving out the first, the last and those only run into', () => {
     const begin = 1_000_000;
-    // Seconds 1 and 3 have a reload (the one in 3 runs over into 4); 0 and 5 are left out.
-    const spans = [{ start: begin + 1100, end: begin + 1150 }, { start: begin + 3950, end: begin + 4020 }];
-    expect(interleavedRatio([1, 80, 100, 90, 70, 1], begin, spans)).toEqual({ ratio: 80 / 100, reloadSeconds: 3, quietSeconds: 1 });
-    expect(interleavedRatio([5, 100, 100, 5], begin, [])).toMatchObject({ reloadSeconds: 0, quietSeconds: 2, ratio: NaN });
+    // Reloads start in seconds 1, 3 and 5; the one in 3 runs over into 4, which counts as neither.
+    const spans = [{ start: begin + 1100, end: begin + 1150 }, { start: begin + 3950, end: begin + 4020 }, { start: begin + 5000, end: begin + 5040 }];
+    expect(interleavedRatio([1, 80, 100, 90, 70, 70, 100, 110, 1], begin, spans)).toEqual({ ratio: 80 / (310 / 3), reloadSeconds: 3, quietSeconds: 3 });
+    // Too few seconds of a kind: no ratio.
+    expect(interleavedRatio([5, 100, 100, 100, 100, 5], begin, [{ start: begin + 1000, end: begin + 1010 }])).toMatchObject({ reloadSeconds: 1, quietSeconds: 3, ratio: NaN });
   });
 });
 

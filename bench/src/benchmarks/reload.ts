@@ -160,8 +160,8 @@ function watchContender(): Contender {
 
 /**
  * `mwan apply` while `mwan watch` runs: the CLI hands the command line to the daemon over its
- * socket and the daemon applies (with its healthy links). Node still starts for the client, but
- * the apply runs in the daemon. Alternating strategies, as the plain apply does; a reload counts
+ * socket and the daemon applies (with its healthy links). The client is the lab's `mwan`, the
+ * native front: it connects, asks and prints; the apply runs in the daemon. Alternating strategies, as the plain apply does; a reload counts
  * as done when the client exits 0 and the daemon has logged its swap to the new strategy.
  */
 function daemonApplyContender(): Contender {
@@ -259,7 +259,9 @@ export async function reloadUnderLoad(ctx: BenchContext): Promise<Section> {
       ...(ctx.quick ? [] : [renderContender(() => config), nftContender(() => config)]),
     ];
     for (const c of contenders) samples.set(c.label, { key: c.key, target: c.target, quiet: [], reloading: [], reloadsDone: [], reloadMs: [], daemonMs: [], interleaved: [], interleavedDone: [], interleavedFailed: 0 });
-    const load = (ms = durationMs) => lab.load({ to: nginx.address, port: nginx.port, mode: 'http', path: `/${SMALL_FILE}`, durationMs: ms, concurrency, stallMs: 1000, timeoutMs: 5000 });
+    const load = (ms = durationMs, startAt?: number) => lab.load({
+      to: nginx.address, port: nginx.port, mode: 'http', path: `/${SMALL_FILE}`, durationMs: ms, concurrency, stallMs: 1000, timeoutMs: 5000, ...(startAt !== undefined ? { startAt } : {}),
+    });
     const onSeconds = durationMs / 1000;
     loadLine = `ip netns exec <lan> node packages/lab/tools/load.js --dst ${nginx.address} --port ${nginx.port} --duration ${durationMs} --concurrency ${concurrency} --stall 1000 --timeout 5000 --mode http --path /${SMALL_FILE}`;
     try {
@@ -287,13 +289,16 @@ export async function reloadUnderLoad(ctx: BenchContext): Promise<Section> {
               await run();
               await lab.flushConntrack();
             }
-            // The same reloads in alternate seconds of one run: 1 s for the load to start, then
-            // reload and quiet seconds in turn, and a last one.
+            // The same reloads in alternate seconds of one run. The load starts at a wall-clock
+            // time agreed beforehand (its process needs a moment to start), so its seconds and
+            // the schedule line up: its second 0 is left out, reloads start in seconds 1, 3 …,
+            // none in 2, 4 …, and a last second closes it.
             if (c.target !== undefined) {
               const spans: Span[] = [];
+              const startAt = Date.now() + 1000;
               const [report, done] = await Promise.all([
-                load((2 * onSeconds + 1) * 1000 + 500),
-                reloadInterleaved(lab, c, interleavedSchedule(reloads, onSeconds), performance.now() + 1000, spans),
+                load((2 * onSeconds + 1) * 1000 + 500, startAt),
+                reloadInterleaved(lab, c, interleavedSchedule(reloads, onSeconds), performance.now() + (startAt - Date.now()) + 1000, spans),
               ]);
               await c.verify?.(lab);
               s.interleaved.push(interleavedRatio(report.perSecond, report.begin, spans).ratio);
@@ -368,7 +373,8 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       const finite = s.interleaved.filter(Number.isFinite);
       const alternate = finite.length === s.interleaved.length ? median(finite) : NaN;
       const alternateDone = s.interleavedDone.every((n) => n === o.reloads);
-      numbers[`${key} alternate seconds ratio`] = alternate;
+      if (Number.isFinite(alternate)) numbers[`${key} alternate seconds ratio`] = alternate;
+      numbers[`${key} alternate seconds rounds without a ratio`] = s.interleaved.length - finite.length;
       numbers[`${key} alternate seconds failed`] = s.interleavedFailed;
       numbers[`${key} alternate seconds reloads done`] = median(s.interleavedDone);
       targets.push({
@@ -411,10 +417,10 @@ function describe(samples: Map<string, Samples>, o: { durationMs: number; reload
       `(the swap without node). ${o.rounds} rounds; the ratio is the median of per-round completed(reloads) ÷ completed(no reloads). ` +
       'The two runs of a pair are 8 s apart, and on this shared machine the rate of a run without reloads alone moves by more than the cost ' +
       'being measured (per-round ratios above 1 occur). So each setup with a target also runs the same reloads in alternate seconds of one load ' +
-      `of ${2 * (o.durationMs / 1000) + 1.5} s: after 1 s for the load to start, ${o.durationMs / 1000} seconds with reloads (their ${o.reloads} reloads at the same pace, ` +
-      'within the first 0.7 s of each) take turns with seconds without. "Alternate seconds" is the mean completions of the seconds that any part of a reload ' +
-      'touched over the mean of the others (the first and last second left out), from the load\'s own per-second counts and the reloads\' wall-clock spans; ' +
-      'the median over the rounds is what the target is judged on.',
+      `of ${2 * (o.durationMs / 1000) + 1.5} s, which starts at a wall-clock time agreed with the bench: after its first second, ${o.durationMs / 1000} seconds in which reloads start ` +
+      `(their ${o.reloads} reloads at the same pace, within the first 0.7 s of each) take turns with seconds without. "Alternate seconds" is the mean completions of the seconds in which a reload ` +
+      'started over the mean of the seconds no reload touched (the first and last second left out, and a second only the end of a reload ran into counted as neither; fewer than 3 of a kind: no ratio), ' +
+      'from the load\'s own per-second counts and the reloads\' wall-clock spans; the median over the rounds is what the target is judged on.',
     commands: [
       o.loadLine,
       `seed reload: ${SEED_COMMAND}`,

@@ -56,6 +56,8 @@ export interface LoadOptions {
   mode?: 'line' | 'http';
   path?: string;
   role?: Role;
+  /** Wall-clock ms since the epoch to start at (the tool waits for it), so that others can time things against its seconds. */
+  startAt?: number;
 }
 
 export interface ServerOptions {
@@ -330,6 +332,7 @@ export class Lab {
       '--timeout', String(options.timeoutMs ?? 5000),
       '--mode', options.mode ?? 'line',
       ...(options.path ? ['--path', options.path] : []),
+      ...(options.startAt !== undefined ? ['--at', String(options.startAt)] : []),
     ]);
   }
 

@@ -2,7 +2,9 @@
 // @ts-check
 // Bounded load: a new TCP connection per request, for a fixed time or a fixed number of requests.
 //   node load.js --dst ADDR --port P (--duration MS | --count N) [--src ADDR[,ADDR...]]
-//                [--concurrency C] [--stall MS] [--timeout MS] [--mode line|http] [--path /]
+//                [--concurrency C] [--stall MS] [--timeout MS] [--mode line|http] [--path /] [--at EPOCH_MS]
+// --at: start at that wall-clock time (ms since the epoch), so another process can time things
+// against the load's seconds.
 // A request is completed when the whole answer arrived (line mode: the server's line and close;
 // http mode: a response starting with "HTTP/1." and close), failed on error or timeout, and
 // stalled when it took longer than --stall (1000 ms) whatever its outcome.
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '5000' },
     mode: { type: 'string', default: 'line' },
     path: { type: 'string', default: '/' },
+    at: { type: 'string' },
   },
 });
 const sources = (values.src ?? '').split(',').filter(Boolean);
@@ -42,6 +45,7 @@ const request = values.mode === 'http' ? `GET ${values.path} HTTP/1.0\r\nHost: $
 const report = { started: 0, completed: 0, failed: 0, stalled: 0, errors: /** @type {Record<string, number>} */ ({}) };
 const latencies = [];
 const perSecond = [];
+if (values.at !== undefined) await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(values.at) - Date.now())));
 const begin = Date.now();
 
 /** @param {number} i @returns {Promise<void>} */
