@@ -13,14 +13,15 @@ export interface Span {
 
 /**
  * When each of `count` reloads starts, in ms from the start of the schedule: in seconds 0, 2, 4 …
- * (`onSeconds` of them), evenly within the first `busyMs` of each, as many in each as the pace
- * allows (the first seconds take one more when they do not divide evenly).
+ * (`onSeconds` of them), evenly from `leadMs` (a timer may fire a few ms early: a reload due at a
+ * second's very start could land in the second before) over `busyMs`, as many in each as the
+ * pace allows (the first seconds take one more when they do not divide evenly).
  */
-export function interleavedSchedule(count: number, onSeconds: number, busyMs = 700): number[] {
+export function interleavedSchedule(count: number, onSeconds: number, busyMs = 700, leadMs = 50): number[] {
   const out: number[] = [];
   for (let k = 0; k < onSeconds; k++) {
     const here = Math.floor(count / onSeconds) + (k < count % onSeconds ? 1 : 0);
-    for (let i = 0; i < here; i++) out.push(2 * k * 1000 + Math.round((i * busyMs) / here));
+    for (let i = 0; i < here; i++) out.push(2 * k * 1000 + leadMs + Math.round((i * busyMs) / here));
   }
   return out;
 }
